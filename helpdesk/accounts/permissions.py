@@ -1,0 +1,114 @@
+"""Who may see and do what: the one place access is decided.
+
+Rules:
+- A requester sees only their own tickets (through the portal).
+- An agent sees the tickets of their groups (owner or assigned group) and those
+  their group is consulted on while the consultation is not closed.
+- A confidential ticket is seen only by its current groups (owner, assigned,
+  consulted now) and its requester; not even an administrator outside them.
+- An administrator sees every other ticket.
+- Everyone else gets "not found", so nobody learns that a reference exists.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import select
+
+from helpdesk.accounts.models import User
+from helpdesk.core.errors import DomainError, NotFound
+from helpdesk.core.i18n import N_
+from helpdesk.extensions import db
+from helpdesk.tickets.models import Attachment, Ticket
+from helpdesk.tiers.models import Consultation, ConsultationStatus, SupportGroup
+
+
+class Access(enum.IntEnum):
+    NONE = 0
+    CONSULTED = 1  # may read and add internal notes, answer the consultation
+    ADMIN = 2  # may read and act, as the administrator of the helpdesk
+    WORKER = 3  # member of the owner or assigned group
+
+
+def _group_ids(user: User) -> set[int]:
+    ids = {g.id for g in user.groups}
+    ids.update(
+        db.session.scalars(select(SupportGroup.id).where(SupportGroup.lead_id == user.id)).all()
+    )
+    return ids
+
+
+def staff_access(user: User, ticket: Ticket) -> Access:
+    if not user.is_authenticated or not user.is_staff:
+        return Access.NONE
+    groups = _group_ids(user)
+    if ticket.owner_group_id in groups or ticket.assigned_group_id in groups:
+        return Access.WORKER
+    consulted = any(
+        c.group_id in groups and c.status != ConsultationStatus.CLOSED
+        for c in ticket.consultations
+    )
+    if consulted:
+        return Access.CONSULTED
+    if user.is_admin and not ticket.confidential:
+        return Access.ADMIN
+    return Access.NONE
+
+
+def is_requester_of(user: User, ticket: Ticket) -> bool:
+    return bool(user.is_authenticated) and ticket.requester_id == user.id
+
+
+def _by_reference(reference: str) -> Ticket:
+    ticket = db.session.scalar(select(Ticket).where(Ticket.reference == reference))
+    if ticket is None:
+        raise NotFound(N_("No such ticket."))
+    return ticket
+
+
+def ticket_for_requester(user: User, reference: str) -> Ticket:
+    ticket = _by_reference(reference)
+    if not is_requester_of(user, ticket):
+        raise NotFound(N_("No such ticket."))
+    return ticket
+
+
+def ticket_for_staff(user: User, reference: str, at_least: Access = Access.CONSULTED) -> Ticket:
+    ticket = _by_reference(reference)
+    access = staff_access(user, ticket)
+    if access == Access.NONE:
+        raise NotFound(N_("No such ticket."))
+    if access < at_least:
+        raise DomainError(N_("Your group is consulted on this ticket; only its workers can do this."))
+    return ticket
+
+
+def consultation_for_staff(user: User, consultation_id: int) -> Consultation:
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None or staff_access(user, consultation.ticket) == Access.NONE:
+        raise NotFound(N_("No such consultation."))
+    return consultation
+
+
+def attachment_for(user: User, reference: str, attachment_id: int) -> Attachment:
+    """An attachment its ticket lets this user see; internal files only for staff."""
+    ticket = _by_reference(reference)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.ticket_id != ticket.id:
+        raise NotFound(N_("No such attachment."))
+    if staff_access(user, ticket) != Access.NONE:
+        return attachment
+    if is_requester_of(user, ticket) and not attachment.internal:
+        return attachment
+    raise NotFound(N_("No such attachment."))
+
+
+def group_for_member(user: User, code: str) -> SupportGroup:
+    """A queue the user may look at: their own groups; an administrator any."""
+    group = db.session.scalar(select(SupportGroup).where(SupportGroup.code == code))
+    if group is None or not user.is_staff:
+        raise NotFound(N_("No such queue."))
+    if group.id not in _group_ids(user) and not user.is_admin:
+        raise NotFound(N_("No such queue."))
+    return group

@@ -1,0 +1,140 @@
+"""The application factory: configuration, extensions, blueprints, error pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template, request, session
+from flask_babel import gettext
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from helpdesk.config import Settings
+from helpdesk.extensions import babel, csrf, db, login_manager, migrate
+
+LOCALES = ("sv", "en")
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _template_folder() -> Path:
+    # A source checkout keeps templates/ at the top; a built wheel ships them inside.
+    source = _PACKAGE_DIR.parent / "templates"
+    return source if source.is_dir() else _PACKAGE_DIR / "_templates"
+
+
+def select_locale() -> str | None:
+    if current_user.is_authenticated and current_user.locale in LOCALES:
+        return str(current_user.locale)
+    if session.get("locale") in LOCALES:
+        return str(session["locale"])
+    return request.accept_languages.best_match(LOCALES)
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    """Make SQLite behave: foreign keys on, and real transactions with savepoints.
+
+    pysqlite starts transactions lazily and breaks SAVEPOINT; taking over BEGIN
+    ourselves is the documented SQLAlchemy recipe.
+    """
+    with app.app_context():
+        engine: Engine = db.engine
+        if engine.dialect.name != "sqlite":
+            return
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    settings = Settings.from_environment()
+    app = Flask(
+        __name__,
+        template_folder=str(_template_folder()),
+        static_folder=str(_PACKAGE_DIR / "static"),
+        instance_path=str(settings.instance_dir),
+    )
+    app.config.update(settings.flask_config())
+    if config:
+        app.config.update(config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///") :]).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_PACKAGE_DIR / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = ""
+    _sqlite_pragmas(app)
+    _register_blueprints(app)
+    _register_error_pages(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _import_models() -> None:
+    # Every model must be known to the metadata before Alembic or create_all looks.
+    from helpdesk.accounts import models as _accounts  # noqa: F401
+    from helpdesk.catalogue import models as _catalogue  # noqa: F401
+    from helpdesk.org import models as _org  # noqa: F401
+    from helpdesk.tickets import models as _tickets  # noqa: F401
+    from helpdesk.tiers import models as _tiers  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from helpdesk.accounts.views import bp as accounts_bp
+    from helpdesk.catalogue.views import bp as catalogue_bp
+    from helpdesk.tickets.agent_views import bp as agent_tickets_bp
+    from helpdesk.tickets.portal_views import bp as portal_tickets_bp
+    from helpdesk.tiers.views import bp as tiers_bp
+
+    for blueprint in (accounts_bp, catalogue_bp, portal_tickets_bp, agent_tickets_bp, tiers_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_error_pages(app: Flask) -> None:
+    def page(status: int, title: str, text: str) -> tuple[str, int]:
+        return render_template("error.html", status=status, title=title, text=text), status
+
+    app.register_error_handler(
+        404, lambda e: page(404, gettext("Not found"), gettext("There is nothing here, or you may not see it."))
+    )
+    app.register_error_handler(
+        403, lambda e: page(403, gettext("Not allowed"), gettext("You may not do this."))
+    )
+    app.register_error_handler(
+        413,
+        lambda e: page(413, gettext("Too large"), gettext("The upload is larger than the helpdesk accepts.")),
+    )
+    app.register_error_handler(
+        CSRFError,
+        lambda e: page(
+            400,
+            gettext("The form expired"),
+            gettext("The form was too old or not sent from this site. Go back, reload and try again."),
+        ),
+    )
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from helpdesk.web import template_helpers
+
+    app.jinja_env.globals.update(template_helpers.GLOBALS)
+    app.jinja_env.filters.update(template_helpers.FILTERS)

@@ -1,0 +1,144 @@
+"""The ``helpdesk`` console command.
+
+``helpdesk db upgrade`` (Flask-Migrate), ``helpdesk org load FILE``,
+``helpdesk demo``, ``helpdesk user create``, ``helpdesk serve`` and
+``helpdesk tickets autoclose``. Each command commits once at the end.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from helpdesk import create_app
+from helpdesk.accounts.models import Role, User
+from helpdesk.core.clock import utcnow
+from helpdesk.extensions import db
+from helpdesk.org.loader import OrgFileError, load_file
+from helpdesk.org.models import OrgUnit
+
+DEMO_FILE = Path(__file__).resolve().parent.parent / "examples" / "demo-org.yaml"
+DEMO_PASSWORD = "helpdesk-demo"
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_version_option=False)
+def main() -> None:
+    """Helpdesk: a tiered IT helpdesk."""
+
+
+@main.group()
+def org() -> None:
+    """The organisation: departments, groups, services, users."""
+
+
+@org.command("load")
+@click.argument("file", type=click.Path(path_type=Path))
+@with_appcontext
+def org_load(file: Path) -> None:
+    """Load (or update) the organisation described in FILE (YAML)."""
+    try:
+        summary = load_file(file)
+        db.session.commit()
+    except OrgFileError as exc:
+        db.session.rollback()
+        click.echo(str(exc), err=True)
+        click.echo("Nothing was loaded.", err=True)
+        sys.exit(1)
+    click.echo(f"Loaded {summary.org_units} departments, {summary.groups} groups, "
+               f"{summary.services} services, {summary.users} users, "
+               f"{summary.routing_rules} routing rules from {file}.")
+
+
+def _print_demo_logins() -> None:
+    users = db.session.scalars(
+        select(User).where(User.email.like("%@demo.example")).order_by(User.role, User.email)
+    ).all()
+    click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+    for user in users:
+        groups = ", ".join(g.name for g in user.groups)
+        click.echo(f"  {user.role.value:<10} {user.email:<32} {user.name}"
+                   + (f"  [{groups}]" if groups else ""))
+
+
+@main.command()
+@with_appcontext
+def demo() -> None:
+    """Load the demo university and a few tickets (once), then print the logins."""
+    from helpdesk.demo import create_demo_tickets
+
+    if db.session.scalar(select(OrgUnit).where(OrgUnit.code == "kemi")) is None:
+        load_file(DEMO_FILE)
+        create_demo_tickets(now=utcnow())
+        db.session.commit()
+        click.echo(f"Demo organisation loaded from {DEMO_FILE.name}.")
+    else:
+        click.echo("Demo organisation already loaded.")
+    _print_demo_logins()
+
+
+@main.group()
+def user() -> None:
+    """People who use the helpdesk."""
+
+
+@user.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.REQUESTER.value)
+@click.option("--org-unit", default=None, help="Code of the user's department.")
+@click.option("--locale", type=click.Choice(["sv", "en"]), default=None)
+@click.password_option()
+@with_appcontext
+def user_create(email: str, name: str, role: str, org_unit: str | None, locale: str | None,
+                password: str) -> None:
+    """Create a user who can log in."""
+    if db.session.scalar(select(User).where(User.email == email)):
+        raise click.ClickException(f"a user with the address {email} exists already")
+    unit = None
+    if org_unit:
+        unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == org_unit))
+        if unit is None:
+            raise click.ClickException(f"no department with the code {org_unit}")
+    if len(password) < 8:
+        raise click.ClickException("the password must be at least 8 characters")
+    new = User(email=email, name=name, role=Role(role), org_unit=unit, locale=locale, active=True)
+    new.set_password(password)
+    db.session.add(new)
+    db.session.commit()
+    click.echo(f"Created {role} {email}.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def serve(host: str, port: int) -> None:
+    """Serve the helpdesk (the embedded default: one process, threads)."""
+    from flask import current_app
+    from werkzeug.serving import run_simple
+
+    click.echo(f"Helpdesk on http://{host}:{port}/  (Ctrl-C stops it)")
+    run_simple(host, port, current_app._get_current_object(),  # type: ignore[attr-defined]
+               threaded=True, use_reloader=False, use_debugger=False)
+
+
+@main.group()
+def tickets() -> None:
+    """Jobs on tickets (the scheduler runs them on its own later)."""
+
+
+@tickets.command("autoclose")
+@with_appcontext
+def tickets_autoclose() -> None:
+    """Close tickets that were resolved more than the configured days ago."""
+    from flask import current_app
+
+    from helpdesk.tickets.operations import auto_close_resolved
+
+    closed = auto_close_resolved(now=utcnow(), settings=current_app.config["HELPDESK"])
+    db.session.commit()
+    click.echo(f"Closed {len(closed)} resolved tickets" + (f": {', '.join(closed)}" if closed else "."))

@@ -1,0 +1,108 @@
+"""Configuration from environment variables with safe defaults.
+
+Development needs no setup: an SQLite file and a generated secret key live under
+``instance/``. Production (``HELPDESK_ENV=production``) refuses to start without
+an explicit secret key, because a generated one would log everyone out on every
+host and every restart.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from helpdesk.tickets.priority import DEFAULT_MATRIX, PriorityMatrix, parse_matrix
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The environment describes a configuration we must not start with."""
+
+
+def _instance_dir() -> Path:
+    return Path(os.environ.get("HELPDESK_INSTANCE_DIR", PROJECT_ROOT / "instance")).resolve()
+
+
+def _secret_key(instance: Path, production: bool) -> str:
+    key = os.environ.get("HELPDESK_SECRET_KEY")
+    if key:
+        return key
+    if production:
+        raise ConfigError("HELPDESK_SECRET_KEY must be set when HELPDESK_ENV=production")
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+@dataclass
+class Settings:
+    """Everything the app reads from the environment, in one place."""
+
+    env: str = "development"
+    instance_dir: Path = field(default_factory=_instance_dir)
+    database_url: str = ""
+    secret_key: str = ""
+    reopen_days: int = 14
+    autoclose_days: int = 7
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    priority_matrix: PriorityMatrix = DEFAULT_MATRIX
+    default_locale: str = "sv"
+    reference_prefix: str = "HD"
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        env = os.environ.get("HELPDESK_ENV", "development")
+        instance = _instance_dir()
+        production = env == "production"
+        database_url = os.environ.get("HELPDESK_DATABASE_URL") or (
+            f"sqlite:///{instance / 'helpdesk.sqlite3'}"
+        )
+        matrix_text = os.environ.get("HELPDESK_PRIORITY_MATRIX")
+        return cls(
+            env=env,
+            instance_dir=instance,
+            database_url=database_url,
+            secret_key=_secret_key(instance, production),
+            reopen_days=_int("HELPDESK_REOPEN_DAYS", 14),
+            autoclose_days=_int("HELPDESK_AUTOCLOSE_DAYS", 7),
+            max_attachment_bytes=_int("HELPDESK_MAX_ATTACHMENT_MB", 10) * 1024 * 1024,
+            priority_matrix=parse_matrix(matrix_text) if matrix_text else DEFAULT_MATRIX,
+            default_locale=os.environ.get("HELPDESK_DEFAULT_LOCALE", "sv"),
+            reference_prefix=os.environ.get("HELPDESK_REFERENCE_PREFIX", "HD"),
+        )
+
+    def flask_config(self) -> dict[str, Any]:
+        production = self.env == "production"
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            # Form posts carry attachments; leave room above the per-file limit for the rest.
+            "MAX_CONTENT_LENGTH": self.max_attachment_bytes + 1024 * 1024,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": production,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SECURE": production,
+            "WTF_CSRF_TIME_LIMIT": None,
+            "BABEL_DEFAULT_LOCALE": self.default_locale,
+            "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
+            "HELPDESK": self,
+        }

@@ -1,0 +1,47 @@
+"""Domain errors that views turn into clear messages for people.
+
+Each error carries an untranslated message template (marked with ``N_``) and
+its parameters, so the web layer can show it in the reader's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+class DomainError(Exception):
+    """A request that the helpdesk refuses, with a message meant for the user."""
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
+
+    def render(self, translate: Callable[[str], str]) -> str:
+        text = translate(self.message)
+        return text % self.params if self.params else text
+
+
+class NotFound(DomainError):
+    """The object does not exist, or the actor may not know that it exists."""
+
+
+class TransitionRefused(DomainError):
+    """The workflow does not allow this event now; nothing was changed."""
+
+    def __init__(self, message: str, allowed: list[str], **params: Any) -> None:
+        super().__init__(message, **params)
+        self.allowed = allowed
+
+
+class StaleTicket(DomainError):
+    """Someone else saved the ticket after this actor loaded it."""
+
+
+class InvalidInput(DomainError):
+    """Input failed validation; ``errors`` maps field names to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("Please correct the marked fields.")
+        self.errors = errors

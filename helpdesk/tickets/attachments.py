@@ -1,0 +1,72 @@
+"""Attachments live on disk under the instance folder, never in the database.
+
+Files are stored under a random key, so no name a user chose ever becomes a
+path; the original name is kept only to offer it again on download.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from helpdesk.core.errors import DomainError
+from helpdesk.core.i18n import N_
+from helpdesk.tickets.models import Attachment
+
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file someone sent, before it is stored."""
+
+    filename: str
+    content_type: str
+    stream: IO[bytes]
+
+
+def safe_filename(name: str) -> str:
+    """The name to show and offer on download: no folders, no control characters."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip(" .")
+    return name[:200] or "attachment"
+
+
+def storage_path(root: Path, storage_key: str) -> Path:
+    return root / storage_key[:2] / storage_key
+
+
+def store(upload: Upload, *, root: Path, max_bytes: int, now: datetime) -> Attachment:
+    """Write the file and return an unsaved Attachment row describing it."""
+    key = secrets.token_hex(16)
+    path = storage_path(root, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("wb") as out:
+        while chunk := upload.stream.read(_CHUNK):
+            size += len(chunk)
+            if size > max_bytes:
+                out.close()
+                path.unlink()
+                raise DomainError(
+                    N_("The file %(name)s is larger than %(limit)s MB."),
+                    name=safe_filename(upload.filename),
+                    limit=max_bytes // (1024 * 1024),
+                )
+            digest.update(chunk)
+            out.write(chunk)
+    return Attachment(
+        filename=safe_filename(upload.filename),
+        content_type=(upload.content_type or "application/octet-stream")[:127],
+        size=size,
+        sha256=digest.hexdigest(),
+        storage_key=key,
+        created_at=now,
+    )

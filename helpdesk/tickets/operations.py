@@ -1,0 +1,312 @@
+"""Every change to a ticket's state goes through one of these functions.
+
+They are called alike by the web views, the CLI and (later) the API, mail
+ingestion and the scheduler. Each one checks what the workflow allows, changes
+the ticket, and records a TicketEvent. They flush; the caller commits once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from helpdesk.accounts.models import User
+from helpdesk.catalogue.models import Service
+from helpdesk.config import Settings
+from helpdesk.core.errors import DomainError, StaleTicket
+from helpdesk.core.i18n import N_
+from helpdesk.extensions import db
+from helpdesk.tickets import attachments as attachment_store
+from helpdesk.tickets.history import record
+from helpdesk.tickets.models import Channel, Message, Ticket, TicketType
+from helpdesk.tickets.priority import priority_for
+from helpdesk.tickets.references import next_reference
+from helpdesk.tiers.routing import route_level1
+from helpdesk.tiers.routing_data import route_request_for, routing_rules
+from helpdesk.tiers.models import SupportGroup
+from helpdesk.workflows.definitions import AGENT, REQUESTER, SYSTEM
+from helpdesk.workflows.engine import engine_for
+from helpdesk.workflows.guards import GuardContext
+
+
+def check_version(ticket: Ticket, expected_version: int | None) -> None:
+    """Refuse a change made from a stale page, naming who changed the ticket and when."""
+    if expected_version is None or ticket.version == expected_version:
+        return
+    raise StaleTicket(
+        N_("%(name)s changed this ticket at %(time)s, after you opened it. "
+           "Reload the ticket to see the change; what you typed is kept below."),
+        name=ticket.updated_by.name if ticket.updated_by else "the helpdesk",
+        time=ticket.updated_at.isoformat(timespec="minutes"),
+    )
+
+
+def guard_context(
+    ticket: Ticket, actor_kind: str, now: datetime, settings: Settings,
+    params: Mapping[str, Any] | None = None,
+) -> GuardContext:
+    return GuardContext(
+        actor_kind=actor_kind,
+        now=now,
+        current_tier=ticket.assigned_group.tier,
+        resolved_at=ticket.resolved_at,
+        reopen_days=settings.reopen_days,
+        params=params or {},
+    )
+
+
+def available_events(ticket: Ticket, actor_kind: str, now: datetime, settings: Settings) -> list[str]:
+    """What the UI may offer: exactly the events the engine allows now."""
+    engine = engine_for(ticket.type)
+    return engine.available_events(ticket.status, guard_context(ticket, actor_kind, now, settings))
+
+
+def move(
+    ticket: Ticket,
+    event: str,
+    *,
+    actor: User | None,
+    actor_kind: str,
+    now: datetime,
+    settings: Settings,
+    expected_version: int | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> tuple[str, str]:
+    """Fire ``event`` on the ticket's workflow and apply the new state.
+
+    Returns (old status, new status). Raises before changing anything when the
+    page was stale or the workflow refuses.
+    """
+    check_version(ticket, expected_version)
+    engine = engine_for(ticket.type)
+    old = ticket.status
+    new = engine.fire(old, event, guard_context(ticket, actor_kind, now, settings, params))
+    ticket.status = new
+    touch(ticket, actor, now)
+    return old, new
+
+
+def touch(ticket: Ticket, actor: User | None, now: datetime) -> None:
+    ticket.updated_at = now
+    ticket.updated_by = actor
+
+
+def _add_message(
+    ticket: Ticket, author: User | None, body: str, *, internal: bool, now: datetime,
+    uploads: Iterable[attachment_store.Upload] = (), settings: Settings,
+    consultation_id: int | None = None,
+) -> Message:
+    message = Message(
+        ticket=ticket, author=author, body=body, internal=internal, created_at=now,
+        consultation_id=consultation_id,
+    )
+    db.session.add(message)
+    for upload in uploads:
+        stored = attachment_store.store(
+            upload,
+            root=settings.instance_dir / "attachments",
+            max_bytes=settings.max_attachment_bytes,
+            now=now,
+        )
+        stored.ticket = ticket
+        stored.message = message
+        stored.internal = internal
+        stored.uploaded_by_id = author.id if author else None
+        db.session.add(stored)
+    return message
+
+
+def create_ticket(
+    *,
+    requester: User,
+    service: Service,
+    subject: str,
+    description: str,
+    impact: int,
+    urgency: int,
+    now: datetime,
+    settings: Settings,
+    ticket_type: TicketType = TicketType.INCIDENT,
+    channel: Channel = Channel.WEB,
+    confidential: bool = False,
+    uploads: Iterable[attachment_store.Upload] = (),
+) -> Ticket:
+    if not service.orderable:
+        raise DomainError(
+            N_("The service %(service)s cannot be ordered now (%(lifecycle)s)."),
+            service=service.name, lifecycle=service.lifecycle.value,
+        )
+    decision = route_level1(route_request_for(service, requester), routing_rules())
+    group = db.session.scalars(select(SupportGroup).where(SupportGroup.code == decision.group)).one()
+    workflow_initial = engine_for(ticket_type).workflow.initial
+    ticket = Ticket(
+        reference=next_reference(settings.reference_prefix, now.year),
+        type=ticket_type,
+        subject=subject.strip(),
+        description=description.strip(),
+        requester=requester,
+        org_unit_id=requester.org_unit_id,
+        service=service,
+        impact=impact,
+        urgency=urgency,
+        priority=priority_for(impact, urgency, settings.priority_matrix),
+        status=workflow_initial,
+        owner_group=group,
+        assigned_group=group,
+        confidential=confidential,
+        channel=channel,
+        created_at=now,
+        updated_at=now,
+        updated_by=requester,
+    )
+    db.session.add(ticket)
+    if uploads:
+        _add_message(ticket, requester, description.strip(), internal=False, now=now,
+                     uploads=uploads, settings=settings)
+    record(ticket, "created", actor=requester, now=now, to_status=workflow_initial,
+           channel=channel.value, priority=ticket.priority)
+    record(ticket, "routed", actor=None, now=now, to_group=group,
+           reason=decision.reason, reason_params=decision.params)
+    db.session.flush()
+    return ticket
+
+
+def add_reply(
+    ticket: Ticket, *, actor: User, body: str, internal: bool, now: datetime, settings: Settings,
+    uploads: Iterable[attachment_store.Upload] = (), consultation_id: int | None = None,
+) -> Message:
+    """A staff member's public reply to the requester, or an internal note."""
+    if not body.strip():
+        raise DomainError(N_("Write a message."))
+    message = _add_message(ticket, actor, body.strip(), internal=internal, now=now,
+                           uploads=uploads, settings=settings, consultation_id=consultation_id)
+    touch(ticket, actor, now)
+    record(ticket, "noted" if internal else "replied", actor=actor, now=now)
+    db.session.flush()
+    return message
+
+
+def take_ticket(ticket: Ticket, *, actor: User, now: datetime, settings: Settings,
+                expected_version: int | None = None) -> None:
+    if actor not in ticket.assigned_group.members:
+        raise DomainError(N_("Only members of %(group)s can take this ticket."),
+                          group=ticket.assigned_group.name)
+    old, new = move(ticket, "take", actor=actor, actor_kind=AGENT, now=now, settings=settings,
+                    expected_version=expected_version)
+    previous = ticket.assignee
+    ticket.assignee = actor
+    record(ticket, "taken", actor=actor, now=now, from_status=old, to_status=new,
+           previous_assignee=previous.name if previous else None)
+
+
+def assign_ticket(ticket: Ticket, *, assignee: User, actor: User, now: datetime,
+                  settings: Settings, expected_version: int | None = None) -> None:
+    is_member = assignee in ticket.assigned_group.members
+    old, new = move(ticket, "assign", actor=actor, actor_kind=AGENT, now=now, settings=settings,
+                    expected_version=expected_version, params={"assignee_is_member": is_member})
+    ticket.assignee = assignee
+    record(ticket, "assigned", actor=actor, now=now, from_status=old, to_status=new,
+           assignee=assignee.name)
+
+
+def ask_requester(ticket: Ticket, *, actor: User, question: str, now: datetime,
+                  settings: Settings, expected_version: int | None = None) -> None:
+    old, new = move(ticket, "ask_requester", actor=actor, actor_kind=AGENT, now=now,
+                    settings=settings, expected_version=expected_version,
+                    params={"message": question})
+    _add_message(ticket, actor, question.strip(), internal=False, now=now, settings=settings)
+    record(ticket, "asked_requester", actor=actor, now=now, from_status=old, to_status=new)
+
+
+def requester_reply(
+    ticket: Ticket, *, actor: User, body: str, now: datetime, settings: Settings,
+    uploads: Iterable[attachment_store.Upload] = (),
+) -> Message:
+    """The requester writes on their ticket: an answer, a reopening, or more detail.
+
+    What it does to the ticket depends on where the ticket is: a ticket waiting
+    for them goes back to work; a resolved or closed one reopens if the window
+    allows (else the workflow refuses with the reason).
+    """
+    params = {"message": body}
+    event = None
+    if ticket.status == "waiting_for_customer":
+        event = "requester_replied"
+    elif ticket.status in ("resolved", "closed"):
+        event = "reopen"
+    if event:
+        old, new = move(ticket, event, actor=actor, actor_kind=REQUESTER, now=now,
+                        settings=settings, params=params)
+    elif not body.strip():
+        raise DomainError(N_("Write a message."))
+    elif ticket.status == "cancelled":
+        raise DomainError(N_("This ticket was cancelled; please submit a new ticket."))
+    message = _add_message(ticket, actor, body.strip(), internal=False, now=now,
+                           uploads=uploads, settings=settings)
+    if event == "reopen":
+        _reopen_effects(ticket)
+        record(ticket, "reopened", actor=actor, now=now, from_status=old, to_status=new,
+               to_group=ticket.owner_group, from_group=ticket.assigned_group)
+        ticket.assigned_group = ticket.owner_group
+    elif event:
+        record(ticket, "requester_replied", actor=actor, now=now, from_status=old, to_status=new)
+    else:
+        touch(ticket, actor, now)
+        record(ticket, "requester_replied", actor=actor, now=now)
+    db.session.flush()
+    return message
+
+
+def _reopen_effects(ticket: Ticket) -> None:
+    # A reopened ticket goes back to the group that keeps the customer, unassigned.
+    ticket.resolved_at = None
+    ticket.closed_at = None
+    ticket.assignee = None
+
+
+def resolve_ticket(ticket: Ticket, *, actor: User, note: str, now: datetime, settings: Settings,
+                   expected_version: int | None = None) -> None:
+    old, new = move(ticket, "resolve", actor=actor, actor_kind=AGENT, now=now, settings=settings,
+                    expected_version=expected_version, params={"note": note})
+    ticket.resolution = note.strip()
+    ticket.resolved_at = now
+    _add_message(ticket, actor, note.strip(), internal=False, now=now, settings=settings)
+    record(ticket, "resolved", actor=actor, now=now, from_status=old, to_status=new,
+           reason=note.strip())
+
+
+def confirm_resolution(ticket: Ticket, *, actor: User, now: datetime, settings: Settings) -> None:
+    old, new = move(ticket, "confirm", actor=actor, actor_kind=REQUESTER, now=now,
+                    settings=settings)
+    ticket.closed_at = now
+    record(ticket, "confirmed", actor=actor, now=now, from_status=old, to_status=new)
+
+
+def cancel_ticket(ticket: Ticket, *, actor: User, actor_kind: str, reason: str, now: datetime,
+                  settings: Settings, expected_version: int | None = None) -> None:
+    old, new = move(ticket, "cancel", actor=actor, actor_kind=actor_kind, now=now,
+                    settings=settings, expected_version=expected_version,
+                    params={"reason": reason})
+    ticket.closed_at = now
+    record(ticket, "cancelled", actor=actor, now=now, from_status=old, to_status=new,
+           reason=reason.strip())
+
+
+def auto_close_resolved(*, now: datetime, settings: Settings) -> list[str]:
+    """Close tickets resolved more than ``autoclose_days`` ago; returns their references."""
+    cutoff = now - timedelta(days=settings.autoclose_days)
+    due = db.session.scalars(
+        select(Ticket).where(Ticket.status == "resolved", Ticket.resolved_at <= cutoff)
+        .order_by(Ticket.id)
+    ).all()
+    for ticket in due:
+        old, new = move(ticket, "auto_close", actor=None, actor_kind=SYSTEM, now=now,
+                        settings=settings)
+        ticket.closed_at = now
+        record(ticket, "auto_closed", actor=None, now=now, from_status=old, to_status=new,
+               days=settings.autoclose_days)
+    db.session.flush()
+    return [t.reference for t in due]

@@ -1,0 +1,130 @@
+"""The requester's side: my tickets, a ticket's public story, reply, confirm, cancel."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext
+from flask_login import login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from helpdesk.accounts import permissions
+from helpdesk.core.errors import DomainError, InvalidInput, NotFound
+from helpdesk.extensions import db
+from helpdesk.tickets.attachments import storage_path
+from helpdesk.tickets.models import Ticket
+from helpdesk.tickets.operations import (
+    available_events,
+    cancel_ticket,
+    confirm_resolution,
+    requester_reply,
+)
+from helpdesk.tickets.schemas import CancelForm, RequesterMessageForm
+from helpdesk.web import edge
+from helpdesk.workflows.definitions import REQUESTER
+
+bp = Blueprint("portal_tickets", __name__)
+
+
+def _ticket(reference: str) -> Ticket:
+    try:
+        return permissions.ticket_for_requester(edge.actor(), reference)
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/portal/tickets")
+@login_required
+def index() -> str:
+    tickets = db.session.scalars(
+        select(Ticket).where(Ticket.requester_id == edge.actor().id)
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(200)
+    ).all()
+    return render_template("tickets/portal_list.html", tickets=tickets)
+
+
+def _page(ticket: Ticket, form: dict[str, str] | None = None, errors: dict[str, list[str]] | None = None,
+          status: int = 200) -> tuple[str, int]:
+    events = available_events(ticket, REQUESTER, edge.now(), edge.settings())
+    messages = [m for m in ticket.messages if not m.internal]
+    history = [e for e in ticket.events if e.kind not in ("noted", "consulted",
+                                                          "consultation_answered",
+                                                          "consultation_closed")]
+    return render_template("tickets/portal_ticket.html", ticket=ticket, events=events,
+                           messages=messages, history=history, form=form or {},
+                           errors=errors or {}), status
+
+
+@bp.route("/portal/tickets/<reference>")
+@login_required
+def show(reference: str) -> tuple[str, int]:
+    return _page(_ticket(reference))
+
+
+@bp.route("/portal/tickets/<reference>/reply", methods=["POST"])
+@login_required
+def reply(reference: str) -> Response | tuple[str, int]:
+    ticket = _ticket(reference)
+    try:
+        data = edge.load_form(RequesterMessageForm())
+        requester_reply(ticket, actor=edge.actor(), body=data["body"], now=edge.now(),
+                        settings=edge.settings(), uploads=edge.uploads())
+        edge.commit()
+    except InvalidInput as exc:
+        return _page(ticket, edge.posted(), exc.errors, 422)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.render(gettext), "error")
+        return _page(_ticket(reference), edge.posted(), None, 409)
+    flash(gettext("Your message is added to the ticket."), "success")
+    return redirect(url_for(".show", reference=reference))
+
+
+@bp.route("/portal/tickets/<reference>/confirm", methods=["POST"])
+@login_required
+def confirm(reference: str) -> Response | tuple[str, int]:
+    ticket = _ticket(reference)
+    try:
+        confirm_resolution(ticket, actor=edge.actor(), now=edge.now(), settings=edge.settings())
+        edge.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.render(gettext), "error")
+        return _page(_ticket(reference), status=409)
+    flash(gettext("Thank you for confirming. The ticket is closed."), "success")
+    return redirect(url_for(".show", reference=reference))
+
+
+@bp.route("/portal/tickets/<reference>/cancel", methods=["POST"])
+@login_required
+def cancel(reference: str) -> Response | tuple[str, int]:
+    ticket = _ticket(reference)
+    try:
+        data = edge.load_form(CancelForm())
+        cancel_ticket(ticket, actor=edge.actor(), actor_kind=REQUESTER, reason=data["reason"],
+                      now=edge.now(), settings=edge.settings())
+        edge.commit()
+    except InvalidInput as exc:
+        return _page(ticket, edge.posted(), exc.errors, 422)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.render(gettext), "error")
+        return _page(_ticket(reference), edge.posted(), None, 409)
+    flash(gettext("The ticket is cancelled."), "success")
+    return redirect(url_for(".show", reference=reference))
+
+
+@bp.route("/tickets/<reference>/attachments/<int:attachment_id>")
+@login_required
+def attachment(reference: str, attachment_id: int) -> Response:
+    try:
+        found = permissions.attachment_for(edge.actor(), reference, attachment_id)
+    except NotFound:
+        abort(404)
+    path = storage_path(edge.settings().instance_dir / "attachments", found.storage_key)
+    # Always a download, never rendered in our origin: an uploaded HTML file must not run.
+    response = send_file(path, mimetype="application/octet-stream", as_attachment=True,
+                         download_name=found.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    return response

@@ -1,0 +1,42 @@
+"""Human-readable ticket references: HD-2026-000042, numbered per year."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from helpdesk.extensions import db
+from helpdesk.tickets.models import ReferenceCounter
+
+
+def format_reference(prefix: str, year: int, number: int) -> str:
+    return f"{prefix}-{year}-{number:06d}"
+
+
+def next_reference(prefix: str, year: int) -> str:
+    """Take the next number for ``year``.
+
+    The UPDATE takes a row lock (PostgreSQL) or the write lock (SQLite), so two
+    requests never get the same number; the counter row is created on first use.
+    """
+    bumped = db.session.execute(
+        update(ReferenceCounter)
+        .where(ReferenceCounter.year == year)
+        .values(last_number=ReferenceCounter.last_number + 1)
+        .returning(ReferenceCounter.last_number)
+    ).scalar_one_or_none()
+    if bumped is None:
+        try:
+            with db.session.begin_nested():
+                db.session.execute(insert(ReferenceCounter).values(year=year, last_number=1))
+            bumped = 1
+        except IntegrityError:
+            # Another request created the year's row first; take the next number after it.
+            return next_reference(prefix, year)
+    return format_reference(prefix, year, bumped)
+
+
+def last_number(year: int) -> int:
+    return db.session.scalar(
+        select(ReferenceCounter.last_number).where(ReferenceCounter.year == year)
+    ) or 0

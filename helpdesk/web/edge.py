@@ -1,0 +1,95 @@
+"""The edge between HTTP and the operations: who acts, when, and one commit.
+
+Views call ``actor()``, ``now()`` and ``settings()`` here and pass the values
+down, so nothing below the web layer reads the request, the user or the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import abort, current_app, request
+from flask_login import current_user, login_required
+from marshmallow import Schema, ValidationError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import FileStorage
+
+from helpdesk.accounts.models import User
+from helpdesk.config import Settings
+from helpdesk.core.clock import utcnow
+from helpdesk.core.errors import InvalidInput, StaleTicket
+from helpdesk.core.i18n import N_
+from helpdesk.extensions import db
+from helpdesk.tickets.attachments import Upload
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def actor() -> User:
+    return cast(User, current_user._get_current_object())  # type: ignore[attr-defined]
+
+
+now = utcnow
+
+
+def settings() -> Settings:
+    return cast(Settings, current_app.config["HELPDESK"])
+
+
+def staff_required(view: F) -> F:
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_staff:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def load_form(schema: Schema) -> dict[str, Any]:
+    """Validate the posted form; raise InvalidInput naming each bad field."""
+    raw = {key: value for key, value in request.form.items() if key != "csrf_token"}
+    try:
+        return cast(dict[str, Any], schema.load(raw))
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
+        raise InvalidInput({k: [str(m) for m in v] for k, v in messages.items()}) from exc
+
+
+def uploads(field: str = "attachments") -> list[Upload]:
+    files: list[FileStorage] = request.files.getlist(field)
+    return [
+        Upload(filename=f.filename or "attachment", content_type=f.mimetype or "", stream=f.stream)
+        for f in files
+        if f and f.filename
+    ]
+
+
+def commit() -> None:
+    """Commit the request's one transaction; a lost race becomes a stale-page error."""
+    try:
+        db.session.commit()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise StaleTicket(
+            N_("Someone else saved this ticket at the same moment. "
+               "Reload the ticket to see the change; what you typed is kept below.")
+        ) from exc
+
+
+def request_is_post() -> bool:
+    return request.method == "POST"
+
+
+def posted() -> dict[str, str]:
+    """What the user typed, to put back into a form that was refused."""
+    return {key: value for key, value in request.form.items() if key != "csrf_token"}
+
+
+def event_label(event: str) -> str:
+    from helpdesk.web.template_helpers import EVENT_LABELS
+
+    return EVENT_LABELS.get(event, event)

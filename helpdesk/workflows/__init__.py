@@ -1,0 +1,1 @@
+"""Ticket workflows as data, run by one small engine."""

@@ -1,0 +1,85 @@
+"""Named guards the workflow definitions refer to (pure).
+
+A guard either looks at the ticket as it is (a *state* guard: decides whether
+the UI offers the event at all) or at what the actor typed (an *input* guard:
+the button is offered, and the form is refused with the guard's message).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from helpdesk.core.i18n import N_
+
+TOP_TIER = 3
+
+
+@dataclass(frozen=True)
+class GuardContext:
+    """What a guard may know about the ticket and the request."""
+
+    actor_kind: str
+    now: datetime
+    current_tier: int
+    resolved_at: datetime | None = None
+    reopen_days: int = 14
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Guard:
+    check: Callable[[GuardContext], bool]
+    message: str
+    needs_input: bool = False
+
+
+def _text(ctx: GuardContext, key: str) -> bool:
+    value = ctx.params.get(key)
+    return isinstance(value, str) and value.strip() != ""
+
+
+def _within_reopen_window(ctx: GuardContext) -> bool:
+    if ctx.resolved_at is None:
+        return False
+    return ctx.now - ctx.resolved_at <= timedelta(days=ctx.reopen_days)
+
+
+def _target_is_higher_tier(ctx: GuardContext) -> bool:
+    target = ctx.params.get("target_tier")
+    return isinstance(target, int) and target > ctx.current_tier
+
+
+GUARDS: dict[str, Guard] = {
+    "has_reason": Guard(lambda c: _text(c, "reason"), N_("Give a reason."), needs_input=True),
+    "has_message": Guard(lambda c: _text(c, "message"), N_("Write a message."), needs_input=True),
+    "has_resolution_note": Guard(
+        lambda c: _text(c, "note"),
+        N_("A ticket is resolved with a resolution note saying what was done."),
+        needs_input=True,
+    ),
+    "target_is_higher_tier": Guard(
+        _target_is_higher_tier,
+        N_("A ticket can only be escalated to a group at a higher level."),
+        needs_input=True,
+    ),
+    "assignee_is_member": Guard(
+        lambda c: bool(c.params.get("assignee_is_member")),
+        N_("The agent must be a member of the group that works the ticket."),
+        needs_input=True,
+    ),
+    "below_top_tier": Guard(
+        lambda c: c.current_tier < TOP_TIER,
+        N_("The ticket is already at the highest level."),
+    ),
+    "above_level_1": Guard(
+        lambda c: c.current_tier > 1,
+        N_("The ticket is already at level 1."),
+    ),
+    "within_reopen_window": Guard(
+        _within_reopen_window,
+        N_("The time for reopening this ticket has passed; please submit a new ticket."),
+    ),
+}
