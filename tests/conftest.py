@@ -1,0 +1,226 @@
+"""Fixtures and factories shared by every test.
+
+Database tests run once per backend: SQLite always, PostgreSQL when
+HELPDESK_TEST_POSTGRES_URL is set. A missing PostgreSQL skips with a reason on
+a developer's machine and fails under CI=true. The schema is built once per
+session and backend; each test runs inside a transaction rolled back at the end
+(views' commits only release a savepoint).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy import select
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from helpdesk import create_app
+from helpdesk.accounts.models import Role, User
+from helpdesk.catalogue.models import Level1Choice, Lifecycle, Service
+from helpdesk.config import Settings
+from helpdesk.extensions import db
+from helpdesk.org.models import OrgUnit
+from helpdesk.tickets.models import Ticket, TicketType
+from helpdesk.tickets.operations import create_ticket
+from helpdesk.tiers.models import GroupKind, SupportGroup
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_URL = os.environ.get("HELPDESK_TEST_POSTGRES_URL", "")
+PASSWORD = "correct horse battery"
+NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+def require_service(available: bool, reason: str) -> None:
+    """Skip a test whose outside service is missing; under CI that is a failure."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
+def _backend_params() -> list[Any]:
+    return ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def build_app(backend: str, instance: Path) -> Flask:
+    if backend == "postgresql":
+        require_service(bool(POSTGRES_URL),
+                        "HELPDESK_TEST_POSTGRES_URL is not set (no PostgreSQL to test against)")
+        url = POSTGRES_URL
+    else:
+        url = f"sqlite:///{instance / 'test.sqlite3'}"
+    os.environ["HELPDESK_INSTANCE_DIR"] = str(instance)
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
+                      "WTF_CSRF_ENABLED": False})
+    app.config["HELPDESK"].instance_dir = instance
+    return app
+
+
+@pytest.fixture(scope="session", params=_backend_params())
+def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    instance = tmp_path_factory.mktemp(f"instance-{request.param}")
+    application = build_app(request.param, instance)
+    with application.app_context():
+        db.drop_all()
+        db.create_all()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Any]:
+    """The test's own transaction: everything it writes is rolled back afterwards."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        # A plain SQLAlchemy session: Flask-SQLAlchemy's own would pick the engine, not our bind.
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                         query_cls=db.Query),
+            scopefunc=_app_ctx_id,
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, session: Any) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def settings(app: Flask) -> Settings:
+    return app.config["HELPDESK"]
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+class Factory:
+    """Builds just the rows a test asks for, with sensible defaults."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._n = 0
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    def org_unit(self, code: str | None = None, local_helpdesk: SupportGroup | None = None) -> OrgUnit:
+        n = self._next()
+        unit = OrgUnit(code=code or f"unit{n}", name=f"Avdelning {n}", name_en=f"Department {n}",
+                       local_helpdesk=local_helpdesk)
+        db.session.add(unit)
+        db.session.flush()
+        return unit
+
+    def user(self, role: Role = Role.REQUESTER, org_unit: OrgUnit | None = None,
+             groups: tuple[SupportGroup, ...] = (), name: str | None = None,
+             locale: str | None = "en") -> User:
+        n = self._next()
+        user = User(email=f"{role.value}{n}@test.example", name=name or f"{role.value.title()} {n}",
+                    role=role, org_unit=org_unit, locale=locale, active=True)
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        for group in groups:
+            group.members.append(user)
+        db.session.flush()
+        return user
+
+    def agent(self, *groups: SupportGroup, role: Role = Role.AGENT) -> User:
+        return self.user(role=role, groups=groups)
+
+    def group(self, tier: int = 1, kind: GroupKind | None = None, code: str | None = None) -> SupportGroup:
+        n = self._next()
+        default_kind = {1: GroupKind.SERVICE_DESK, 2: GroupKind.CENTRAL_SUPPORT,
+                        3: GroupKind.EXPERT_GROUP}[tier]
+        group = SupportGroup(code=code or f"group{n}", name=f"Grupp {n}", name_en=f"Group {n}",
+                             tier=tier, kind=kind or default_kind)
+        db.session.add(group)
+        db.session.flush()
+        return group
+
+    def service(self, level1: Level1Choice = Level1Choice.LOCAL_HELPDESK,
+                level1_group: SupportGroup | None = None, level2: SupportGroup | None = None,
+                level3: tuple[SupportGroup, ...] = (), lifecycle: Lifecycle = Lifecycle.ACTIVE,
+                category: str = "", code: str | None = None) -> Service:
+        n = self._next()
+        service = Service(code=code or f"service{n}", name=f"Tjänst {n}", name_en=f"Service {n}",
+                          description="", category=category, lifecycle=lifecycle, level1=level1,
+                          level1_group=level1_group, level2_group=level2,
+                          level3_groups=list(level3))
+        db.session.add(service)
+        db.session.flush()
+        return service
+
+    def ticket(self, requester: User, service: Service, now: datetime = NOW, **kwargs: Any) -> Ticket:
+        fields: dict[str, Any] = {"subject": "Skrivaren skriver inte ut",
+                                  "description": "Inget händer när jag skriver ut.",
+                                  "impact": 2, "urgency": 2, "ticket_type": TicketType.INCIDENT}
+        fields.update(kwargs)
+        return create_ticket(requester=requester, service=service, now=now,
+                             settings=self.settings, **fields)
+
+
+@pytest.fixture
+def factory(session: Any, settings: Settings) -> Factory:
+    return Factory(settings)
+
+
+class TieredOrg:
+    """A small organisation with every tier, for flow tests."""
+
+    def __init__(self, f: Factory) -> None:
+        self.desk = f.group(1, GroupKind.SERVICE_DESK, code="desk")
+        self.local = f.group(1, GroupKind.LOCAL_HELPDESK, code="local")
+        self.level2 = f.group(2, code="level2")
+        self.level3 = f.group(3, code="level3")
+        self.other3 = f.group(3, code="other3")
+        self.with_helpdesk = f.org_unit("chem", local_helpdesk=self.local)
+        self.without_helpdesk = f.org_unit("admin")
+        self.service = f.service(Level1Choice.LOCAL_HELPDESK, level2=self.level2,
+                                 level3=(self.level3,), code="mail")
+        self.requester = f.user(Role.REQUESTER, org_unit=self.with_helpdesk, name="Anna Requester")
+        self.other_requester = f.user(Role.REQUESTER, org_unit=self.with_helpdesk)
+        self.local_agent = f.agent(self.local)
+        self.desk_agent = f.agent(self.desk)
+        self.level2_agent = f.agent(self.level2)
+        self.level3_agent = f.agent(self.level3)
+        self.other3_agent = f.agent(self.other3)
+        self.admin = f.user(Role.ADMIN)
+
+
+@pytest.fixture
+def org(factory: Factory) -> TieredOrg:
+    return TieredOrg(factory)
+
+
+def login(client: FlaskClient, user: User) -> None:
+    client.post("/logout")
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302, "login failed"
+
+
+def first(model: Any, **where: Any) -> Any:
+    return db.session.scalars(select(model).filter_by(**where)).first()
