@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from helpdesk.config import Settings
+from helpdesk.core.i18n import N_
 from helpdesk.extensions import babel, csrf, db, login_manager, migrate
 
 LOCALES = ("sv", "en")
@@ -110,27 +111,24 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_error_pages(app: Flask) -> None:
-    def page(status: int, title: str, text: str) -> tuple[str, int]:
-        return render_template("error.html", status=status, title=title, text=text), status
-
-    app.register_error_handler(
-        404, lambda e: page(404, gettext("Not found"), gettext("There is nothing here, or you may not see it."))
-    )
-    app.register_error_handler(
-        403, lambda e: page(403, gettext("Not allowed"), gettext("You may not do this."))
-    )
-    app.register_error_handler(
-        413,
-        lambda e: page(413, gettext("Too large"), gettext("The upload is larger than the helpdesk accepts.")),
-    )
-    app.register_error_handler(
-        CSRFError,
-        lambda e: page(
-            400,
-            gettext("The form expired"),
-            gettext("The form was too old or not sent from this site. Go back, reload and try again."),
+    pages = {
+        404: (N_("Not found"), N_("There is nothing here, or you may not see it.")),
+        403: (N_("Not allowed"), N_("You may not do this.")),
+        413: (N_("Too large"), N_("The upload is larger than the helpdesk accepts.")),
+        CSRFError: (
+            N_("The form expired"),
+            N_("The form was too old or not sent from this site. Go back, reload and try again."),
         ),
-    )
+    }
+    for key, (title, text) in pages.items():
+        status = 400 if key is CSRFError else int(key)  # type: ignore[call-overload,unused-ignore]
+
+        def handler(_error: Exception, status: int = status, title: str = title,
+                    text: str = text) -> tuple[str, int]:
+            return render_template("error.html", status=status, title=gettext(title),
+                                   text=gettext(text)), status
+
+        app.register_error_handler(key, handler)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -11,8 +11,8 @@ from helpdesk.accounts.models import User
 from helpdesk.catalogue.models import Service
 from helpdesk.extensions import db
 from helpdesk.tickets.operations import create_ticket, take_ticket
-from helpdesk.tiers.operations import escalate_ticket
 from helpdesk.tiers.models import SupportGroup
+from helpdesk.tiers.operations import escalate_ticket
 
 
 def _user(email: str) -> User:

@@ -10,6 +10,8 @@ session and backend; each test runs inside a transaction rolled back at the end
 from __future__ import annotations
 
 import os
+import uuid
+from contextlib import contextmanager
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +21,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
-from sqlalchemy import select
+from sqlalchemy import create_engine, make_url, select
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from helpdesk import create_app
@@ -51,12 +53,33 @@ def _backend_params() -> list[Any]:
     return ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-def build_app(backend: str, instance: Path) -> Flask:
-    if backend == "postgresql":
-        require_service(bool(POSTGRES_URL),
-                        "HELPDESK_TEST_POSTGRES_URL is not set (no PostgreSQL to test against)")
-        url = POSTGRES_URL
-    else:
+@contextmanager
+def scratch_postgres_database(purpose: str) -> Iterator[str]:
+    """A database of its own on the test server, dropped afterwards.
+
+    Test runs, helpers and CI may share one PostgreSQL server; a database per
+    session keeps their schemas from trampling each other.
+    """
+    require_service(bool(POSTGRES_URL),
+                    "HELPDESK_TEST_POSTGRES_URL is not set (no PostgreSQL to test against)")
+    server = make_url(POSTGRES_URL)
+    name = f"helpdesk_{purpose}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def build_app(backend: str, instance: Path, url: str | None = None) -> Flask:
+    """An app on ``url``; without one, on an SQLite file in ``instance``."""
+    if url is None:
+        if backend == "postgresql":
+            raise ValueError("a PostgreSQL app needs the url of a scratch database")
         url = f"sqlite:///{instance / 'test.sqlite3'}"
     os.environ["HELPDESK_INSTANCE_DIR"] = str(instance)
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
@@ -65,17 +88,22 @@ def build_app(backend: str, instance: Path) -> Flask:
     return app
 
 
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with scratch_postgres_database("test") as url:
+        yield url
+
+
 @pytest.fixture(scope="session", params=_backend_params())
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     instance = tmp_path_factory.mktemp(f"instance-{request.param}")
-    application = build_app(request.param, instance)
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    application = build_app(request.param, instance, url)
     with application.app_context():
-        db.drop_all()
         db.create_all()
     yield application
     with application.app_context():
         db.session.remove()
-        db.drop_all()
         db.engine.dispose()
 
 

@@ -27,7 +27,7 @@ class Role(enum.StrEnum):
 STAFF_ROLES = frozenset({Role.AGENT, Role.LEAD, Role.ADMIN})
 
 
-class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+class User(UserMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,7 +53,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
         return bool(self.password_hash) and check_password_hash(self.password_hash or "", password)
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active
 
     @property

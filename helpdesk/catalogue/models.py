@@ -49,7 +49,7 @@ service_level3_groups = Table(
 )
 
 
-class Service(db.Model):  # type: ignore[name-defined,misc]
+class Service(db.Model):  # type: ignore[name-defined]
     __tablename__ = "services"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,7 +75,7 @@ class Service(db.Model):  # type: ignore[name-defined,misc]
         return self.lifecycle in ORDERABLE
 
 
-class RoutingRule(db.Model):  # type: ignore[name-defined,misc]
+class RoutingRule(db.Model):  # type: ignore[name-defined]
     """An explicit level-1 route that wins over the service's default route.
 
     Empty criteria match anything; rules are tried in ``position`` order.

@@ -5,5 +5,5 @@ unchanged; the web layer translates it with ``gettext`` when it shows it.
 """
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+def N_(message: str) -> str:
     return message

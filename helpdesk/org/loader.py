@@ -190,17 +190,18 @@ def load(data: dict[str, Any]) -> LoadSummary:
             user.set_password(item["password"])
         by_email[item["email"]] = user
 
-    def user(email: str) -> User:
+    def user_by(email: str) -> User:
         return by_email.get(email) or db.session.scalars(select(User).where(User.email == email)).one()
 
     groups: dict[str, SupportGroup] = {}
     for item in data["groups"]:
-        group = _upsert(SupportGroup, "code", item["code"])
-        group.name, group.name_en, group.tier = item["name"], item["name_en"], item["tier"]
-        group.kind, group.email = GroupKind(item["kind"]), item["email"]
-        group.lead = user(item["lead"]) if item["lead"] else None
-        group.members = [user(email) for email in item["members"]]
-        groups[item["code"]] = group
+        support_group = _upsert(SupportGroup, "code", item["code"])
+        support_group.name, support_group.name_en = item["name"], item["name_en"]
+        support_group.tier, support_group.kind = item["tier"], GroupKind(item["kind"])
+        support_group.email = item["email"]
+        support_group.lead = user_by(item["lead"]) if item["lead"] else None
+        support_group.members = [user_by(email) for email in item["members"]]
+        groups[item["code"]] = support_group
     db.session.flush()
 
     def group(code: str | None) -> SupportGroup | None:

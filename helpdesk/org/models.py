@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from helpdesk.tiers.models import SupportGroup
 
 
-class OrgUnit(db.Model):  # type: ignore[name-defined,misc]
+class OrgUnit(db.Model):  # type: ignore[name-defined]
     __tablename__ = "org_units"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -37,7 +37,7 @@ class Channel(enum.StrEnum):
     PHONE = "phone"
 
 
-class ReferenceCounter(db.Model):  # type: ignore[name-defined,misc]
+class ReferenceCounter(db.Model):  # type: ignore[name-defined]
     """The last ticket number given out in a year (HD-2026-000042)."""
 
     __tablename__ = "ticket_reference_counters"
@@ -46,7 +46,7 @@ class ReferenceCounter(db.Model):  # type: ignore[name-defined,misc]
     last_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Ticket(db.Model):  # type: ignore[name-defined,misc]
+class Ticket(db.Model):  # type: ignore[name-defined]
     __tablename__ = "tickets"
     __table_args__ = (
         # The agent queue: one group's tickets in a status, newest first or by priority.
@@ -81,7 +81,7 @@ class Ticket(db.Model):  # type: ignore[name-defined,misc]
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it once
 
     requester: Mapped[User] = relationship(foreign_keys=[requester_id])
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
@@ -111,7 +111,7 @@ class Ticket(db.Model):  # type: ignore[name-defined,misc]
         return f"<Ticket {self.reference} {self.status}>"
 
 
-class Message(db.Model):  # type: ignore[name-defined,misc]
+class Message(db.Model):  # type: ignore[name-defined]
     """A public reply (the requester sees it) or an internal note (staff only)."""
 
     __tablename__ = "messages"
@@ -129,7 +129,7 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
     attachments: Mapped[list[Attachment]] = relationship(back_populates="message")
 
 
-class Attachment(db.Model):  # type: ignore[name-defined,misc]
+class Attachment(db.Model):  # type: ignore[name-defined]
     """A file kept on disk under the instance folder; the row says what it is."""
 
     __tablename__ = "attachments"
@@ -150,7 +150,7 @@ class Attachment(db.Model):  # type: ignore[name-defined,misc]
     message: Mapped[Message | None] = relationship(back_populates="attachments")
 
 
-class TicketEvent(db.Model):  # type: ignore[name-defined,misc]
+class TicketEvent(db.Model):  # type: ignore[name-defined]
     """One thing that happened to a ticket. Rows are only ever added."""
 
     __tablename__ = "ticket_events"

@@ -24,9 +24,9 @@ from helpdesk.tickets.history import record
 from helpdesk.tickets.models import Channel, Message, Ticket, TicketType
 from helpdesk.tickets.priority import priority_for
 from helpdesk.tickets.references import next_reference
+from helpdesk.tiers.models import SupportGroup
 from helpdesk.tiers.routing import route_level1
 from helpdesk.tiers.routing_data import route_request_for, routing_rules
-from helpdesk.tiers.models import SupportGroup
 from helpdesk.workflows.definitions import AGENT, REQUESTER, SYSTEM
 from helpdesk.workflows.engine import engine_for
 from helpdesk.workflows.guards import GuardContext

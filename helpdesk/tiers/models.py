@@ -35,7 +35,7 @@ support_group_members = Table(
 )
 
 
-class SupportGroup(db.Model):  # type: ignore[name-defined,misc]
+class SupportGroup(db.Model):  # type: ignore[name-defined]
     __tablename__ = "support_groups"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,7 +64,7 @@ class ConsultationStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
-class Consultation(db.Model):  # type: ignore[name-defined,misc]
+class Consultation(db.Model):  # type: ignore[name-defined]
     """Borrowing another group's competence without moving the ticket."""
 
     __tablename__ = "consultations"

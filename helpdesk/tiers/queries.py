@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload
 
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Ticket
@@ -70,9 +71,11 @@ def queue_query(f: QueueFilter) -> Select[tuple[Ticket]]:
 
 
 def queue_page(f: QueueFilter) -> list[Ticket]:
-    return list(db.session.scalars(
-        queue_query(f).limit(PAGE_SIZE).offset((max(f.page, 1) - 1) * PAGE_SIZE)
-    ).all())
+    # The page shows each ticket's service and assignee: load them with the page, not per row.
+    query = queue_query(f).options(joinedload(Ticket.service), joinedload(Ticket.assignee))
+    return list(db.session.scalars(  # type: ignore[arg-type]
+        query.limit(PAGE_SIZE).offset((max(f.page, 1) - 1) * PAGE_SIZE)
+    ).unique().all())
 
 
 def queue_counts(group_ids: Sequence[int]) -> dict[int, dict[str, int]]:

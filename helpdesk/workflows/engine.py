@@ -18,7 +18,7 @@ from transitions.core import EventData
 from helpdesk.core.errors import TransitionRefused
 from helpdesk.core.i18n import N_
 from helpdesk.workflows.definitions import Transition, Workflow
-from helpdesk.workflows.guards import GUARDS, GuardContext, TOP_TIER
+from helpdesk.workflows.guards import GUARDS, TOP_TIER, GuardContext
 from helpdesk.workflows.incident import INCIDENT
 from helpdesk.workflows.service_request import SERVICE_REQUEST
 

@@ -5,11 +5,10 @@ Revises:
 Create Date: 2026-11-22 06:35:07.659940
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import helpdesk.core.types
-
 
 # revision identifiers, used by Alembic.
 revision = '845c604c82b7'

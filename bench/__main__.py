@@ -1,0 +1,23 @@
+"""`make bench`: every benchmark in turn."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    from bench import foundation
+
+    print("== Foundation (issue #2)")
+    foundation.main()
+    calendar = HERE / "bench_calendar.py"
+    if calendar.exists():
+        print("== Business-hours calendar")
+        runpy.run_path(str(calendar), run_name="__main__")
+
+
+if __name__ == "__main__":
+    main()
