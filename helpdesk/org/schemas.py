@@ -34,7 +34,8 @@ class OrgUnitSchema(_Strict):
 
 
 class GroupSchema(_Strict):
-    code = fields.String(required=True, validate=CODE)
+    # "mine" is the address of a user's combined queue (/agent/queues/mine).
+    code = fields.String(required=True, validate=[CODE, validate.NoneOf(["mine"])])
     name = fields.String(required=True, validate=validate.Length(1, 200))
     name_en = fields.String(load_default=None, validate=validate.Length(1, 200))
     tier = fields.Integer(required=True, validate=validate.OneOf([1, 2, 3]))

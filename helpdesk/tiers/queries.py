@@ -72,7 +72,8 @@ def queue_query(f: QueueFilter) -> Select[tuple[Ticket]]:
 
 def queue_page(f: QueueFilter) -> list[Ticket]:
     # The page shows each ticket's service and assignee: load them with the page, not per row.
-    query = queue_query(f).options(joinedload(Ticket.service), joinedload(Ticket.assignee))
+    query = queue_query(f).options(joinedload(Ticket.service), joinedload(Ticket.assignee),
+                                    joinedload(Ticket.assigned_group))
     return list(db.session.scalars(  # type: ignore[arg-type]
         query.limit(PAGE_SIZE).offset((max(f.page, 1) - 1) * PAGE_SIZE)
     ).unique().all())

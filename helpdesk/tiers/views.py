@@ -45,27 +45,40 @@ def queues() -> str:
                            consultations=consultations)
 
 
+ALL_MY_QUEUES = "mine"
+
+
 @bp.route("/agent/queues/<code>")
 @edge.staff_required
 def queue(code: str) -> str:
+    """One group's queue, or (code ``mine``) all the user's groups' queues together."""
     user = edge.actor()
-    try:
-        group = permissions.group_for_member(user, code)
-    except NotFound:
-        abort(404)
+    if code == ALL_MY_QUEUES:
+        group = None
+        group_ids = sorted(g.id for g in user.groups)
+        member = True
+    else:
+        try:
+            group = permissions.group_for_member(user, code)
+        except NotFound:
+            abort(404)
+        group_ids = [group.id]
+        member = user in group.members or group.lead_id == user.id
     status = request.args.get("status", "active")
     sort = request.args.get("sort", "priority")
     qfilter = QueueFilter(
-        group_ids=[group.id],
+        group_ids=group_ids,
         status=status if status in STATUS_FILTERS or status == "all" else "active",
         priority=_int_arg("priority"),
+        tier=_int_arg("tier") if group is None else None,
         mine_only_user=user.id if request.args.get("mine") == "1" else None,
         sort=sort if sort in SORTS else "priority",
         page=_int_arg("page") or 1,
-        include_confidential=user in group.members or group.lead_id == user.id,
+        include_confidential=member,
     )
-    return render_template("tiers/queue.html", group=group, tickets=queue_page(qfilter),
-                           qfilter=qfilter, statuses=[*STATUS_FILTERS, "all"], sorts=SORTS)
+    return render_template("tiers/queue.html", group=group, code=code,
+                           tickets=queue_page(qfilter), qfilter=qfilter,
+                           statuses=[*STATUS_FILTERS, "all"], sorts=SORTS)
 
 
 @bp.route("/agent/tickets/<reference>/consultations", methods=["POST"])
