@@ -112,6 +112,10 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_error_pages(app: Flask) -> None:
     pages = {
+        400: (N_("Bad request"), N_("The helpdesk could not understand what was sent.")),
+        405: (N_("Not possible here"), N_("This address does not take that kind of request.")),
+        500: (N_("Something went wrong"),
+              N_("The helpdesk failed to do this. Nothing was saved; try again in a moment.")),
         404: (N_("Not found"), N_("There is nothing here, or you may not see it.")),
         403: (N_("Not allowed"), N_("You may not do this.")),
         413: (N_("Too large"), N_("The upload is larger than the helpdesk accepts.")),

@@ -68,7 +68,7 @@ def new_ticket(code: str) -> str | Response | tuple[str, int]:
                                form=edge.posted(), errors=exc.errors), 422
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.render(gettext), "error")
+        flash(edge.error_text(exc), "error")
         return render_template("catalogue/new_ticket.html", service=service,
                                form=edge.posted(), errors={}), 422
     flash(gettext("Thank you. Your ticket %(reference)s is registered and is in the queue of "

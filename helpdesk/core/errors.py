@@ -7,7 +7,10 @@ its parameters, so the web layer can show it in the reader's language.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+
+from helpdesk.core.labels import Label
 
 
 class DomainError(Exception):
@@ -18,9 +21,18 @@ class DomainError(Exception):
         self.message = message
         self.params = params
 
-    def render(self, translate: Callable[[str], str]) -> str:
+    def render(self, translate: Callable[[str], str],
+               when: Callable[[datetime], str] = datetime.isoformat) -> str:
+        """The message in the reader's language; labels translated, times in local time."""
         text = translate(self.message)
-        return text % self.params if self.params else text
+        if not self.params:
+            return text
+        shown = {
+            key: translate(value) if isinstance(value, Label)
+            else when(value) if isinstance(value, datetime) else value
+            for key, value in self.params.items()
+        }
+        return text % shown
 
 
 class NotFound(DomainError):

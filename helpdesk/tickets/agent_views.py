@@ -112,7 +112,7 @@ def _refused(reference: str, exc: DomainError) -> tuple[str, int]:
     ticket = _ticket(reference)
     if isinstance(exc, InvalidInput):
         return page(ticket, edge.posted(), exc.errors, 422)
-    flash(exc.render(gettext), "error")
+    flash(edge.error_text(exc), "error")
     return page(ticket, edge.posted(), None, 409)
 
 

@@ -18,6 +18,7 @@ from helpdesk.catalogue.models import Service
 from helpdesk.config import Settings
 from helpdesk.core.errors import DomainError, StaleTicket
 from helpdesk.core.i18n import N_
+from helpdesk.core.labels import LIFECYCLE_LABELS, Label, label_for
 from helpdesk.extensions import db
 from helpdesk.tickets import attachments as attachment_store
 from helpdesk.tickets.history import record
@@ -39,8 +40,8 @@ def check_version(ticket: Ticket, expected_version: int | None) -> None:
     raise StaleTicket(
         N_("%(name)s changed this ticket at %(time)s, after you opened it. "
            "Reload the ticket to see the change; what you typed is kept below."),
-        name=ticket.updated_by.name if ticket.updated_by else "the helpdesk",
-        time=ticket.updated_at.isoformat(timespec="minutes"),
+        name=ticket.updated_by.name if ticket.updated_by else Label(N_("the helpdesk")),
+        time=ticket.updated_at,
     )
 
 
@@ -137,7 +138,7 @@ def create_ticket(
     if not service.orderable:
         raise DomainError(
             N_("The service %(service)s cannot be ordered now (%(lifecycle)s)."),
-            service=service.name, lifecycle=service.lifecycle.value,
+            service=service.name, lifecycle=label_for(LIFECYCLE_LABELS, service.lifecycle.value),
         )
     decision = route_level1(route_request_for(service, requester), routing_rules())
     group = db.session.scalars(select(SupportGroup).where(SupportGroup.code == decision.group)).one()

@@ -74,7 +74,7 @@ def reply(reference: str) -> Response | tuple[str, int]:
         return _page(ticket, edge.posted(), exc.errors, 422)
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.render(gettext), "error")
+        flash(edge.error_text(exc), "error")
         return _page(_ticket(reference), edge.posted(), None, 409)
     flash(gettext("Your message is added to the ticket."), "success")
     return redirect(url_for(".show", reference=reference))
@@ -89,7 +89,7 @@ def confirm(reference: str) -> Response | tuple[str, int]:
         edge.commit()
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.render(gettext), "error")
+        flash(edge.error_text(exc), "error")
         return _page(_ticket(reference), status=409)
     flash(gettext("Thank you for confirming. The ticket is closed."), "success")
     return redirect(url_for(".show", reference=reference))
@@ -108,7 +108,7 @@ def cancel(reference: str) -> Response | tuple[str, int]:
         return _page(ticket, edge.posted(), exc.errors, 422)
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.render(gettext), "error")
+        flash(edge.error_text(exc), "error")
         return _page(_ticket(reference), edge.posted(), None, 409)
     flash(gettext("The ticket is cancelled."), "success")
     return redirect(url_for(".show", reference=reference))

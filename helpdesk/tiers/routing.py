@@ -44,6 +44,9 @@ class RouteRequest:
     org_unit: str | None
     org_unit_helpdesk: str | None
     service_desk: str | None
+    # What people read in the routing reason (codes are for matching only).
+    service_name: str = ""
+    org_unit_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,14 +72,14 @@ def route_level1(request: RouteRequest, rules: Sequence[Rule] = ()) -> RoutingDe
         return RoutingDecision(
             request.level1_group,
             N_("The service %(service)s is supported at level 1 by a named group."),
-            {"service": request.service},
+            {"service": request.service_name or request.service},
         )
     if request.level1 == LOCAL_HELPDESK and request.org_unit_helpdesk:
         return RoutingDecision(
             request.org_unit_helpdesk,
             N_("The requester's department %(org_unit)s has a local helpdesk, "
                "and the service allows local support."),
-            {"org_unit": request.org_unit or ""},
+            {"org_unit": request.org_unit_name or request.org_unit or ""},
         )
     if not request.service_desk:
         raise NoRoute("the organisation has no central service desk")
@@ -90,5 +93,5 @@ def route_level1(request: RouteRequest, rules: Sequence[Rule] = ()) -> RoutingDe
     return RoutingDecision(
         request.service_desk,
         N_("The service %(service)s is supported at level 1 by the central service desk."),
-        {"service": request.service},
+        {"service": request.service_name or request.service},
     )

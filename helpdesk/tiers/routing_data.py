@@ -30,6 +30,8 @@ def route_request_for(service: Service, requester: User) -> RouteRequest:
             org_unit.local_helpdesk.code if org_unit and org_unit.local_helpdesk else None
         ),
         service_desk=service_desk_code(),
+        service_name=service.name,
+        org_unit_name=org_unit.name if org_unit else "",
     )
 
 

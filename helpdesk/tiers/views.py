@@ -98,7 +98,7 @@ def consult(reference: str) -> Response | tuple[str, int]:
         edge.commit()
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.render(gettext), "error")
+        flash(edge.error_text(exc), "error")
         return ticket_page(ticket, edge.posted(), getattr(exc, "errors", None), 422)
     flash(gettext("%(group)s is consulted.", group=group.name), "success")
     return redirect(url_for("agent_tickets.show", reference=reference))
@@ -125,7 +125,7 @@ def answer(consultation_id: int) -> Response | tuple[str, int]:
         edge.commit()
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.render(gettext), "error")
+        flash(edge.error_text(exc), "error")
         return ticket_page(_consultation(consultation_id).ticket, edge.posted(),
                            getattr(exc, "errors", None), 422)
     flash(gettext("Your answer is on the ticket."), "success")
@@ -144,7 +144,7 @@ def close(consultation_id: int) -> Response | tuple[str, int]:
         edge.commit()
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.render(gettext), "error")
+        flash(edge.error_text(exc), "error")
         return ticket_page(ticket, status=409)
     flash(gettext("The consultation is closed."), "success")
     return redirect(url_for("agent_tickets.show", reference=ticket.reference))

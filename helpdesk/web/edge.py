@@ -11,6 +11,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import abort, current_app, request
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
 from sqlalchemy.orm.exc import StaleDataError
@@ -19,10 +20,12 @@ from werkzeug.datastructures import FileStorage
 from helpdesk.accounts.models import User
 from helpdesk.config import Settings
 from helpdesk.core.clock import utcnow
-from helpdesk.core.errors import InvalidInput, StaleTicket
+from helpdesk.core.errors import DomainError, InvalidInput, StaleTicket
 from helpdesk.core.i18n import N_
+from helpdesk.core.labels import EVENT_LABELS
 from helpdesk.extensions import db
 from helpdesk.tickets.attachments import Upload
+from helpdesk.web.template_helpers import local_time
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,6 +93,9 @@ def posted() -> dict[str, str]:
 
 
 def event_label(event: str) -> str:
-    from helpdesk.web.template_helpers import EVENT_LABELS
-
     return EVENT_LABELS.get(event, event)
+
+
+def error_text(exc: DomainError) -> str:
+    """A refusal in the reader's language, with times in local time."""
+    return exc.render(gettext, local_time)

@@ -8,30 +8,7 @@ from typing import Any
 from flask_babel import format_datetime, get_locale, gettext
 
 from helpdesk.core.i18n import N_
-
-STATUS_LABELS = {
-    "new": N_("New"),
-    "open": N_("Open"),
-    "in_progress": N_("In progress"),
-    "waiting_for_customer": N_("Waiting for requester"),
-    "resolved": N_("Resolved"),
-    "closed": N_("Closed"),
-    "cancelled": N_("Cancelled"),
-}
-
-EVENT_LABELS = {
-    "take": N_("Take"),
-    "assign": N_("Assign"),
-    "ask_requester": N_("Ask the requester"),
-    "requester_replied": N_("Answer"),
-    "escalate": N_("Escalate"),
-    "return_to_level_1": N_("Return to level 1"),
-    "resolve": N_("Resolve"),
-    "reopen": N_("Reopen"),
-    "confirm": N_("Confirm the solution"),
-    "auto_close": N_("Close automatically"),
-    "cancel": N_("Cancel the ticket"),
-}
+from helpdesk.core.labels import EVENT_LABELS, LIFECYCLE_LABELS, STATUS_LABELS
 
 HISTORY_LABELS = {
     "created": N_("Ticket created"),
@@ -57,13 +34,6 @@ HISTORY_LABELS = {
 TYPE_LABELS = {"incident": N_("Incident"), "service_request": N_("Service request")}
 CHANNEL_LABELS = {"web": N_("Web"), "email": N_("E-mail"), "api": N_("API"), "phone": N_("Phone")}
 LEVEL_LABELS = {1: N_("High"), 2: N_("Medium"), 3: N_("Low")}
-LIFECYCLE_LABELS = {
-    "proposed": N_("Proposed"),
-    "pilot": N_("Pilot"),
-    "active": N_("Active"),
-    "retiring": N_("Being retired"),
-    "retired": N_("Retired"),
-}
 CONSULTATION_LABELS = {"open": N_("Open"), "answered": N_("Answered"), "closed": N_("Closed")}
 
 

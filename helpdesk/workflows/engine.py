@@ -17,6 +17,7 @@ from transitions.core import EventData
 
 from helpdesk.core.errors import TransitionRefused
 from helpdesk.core.i18n import N_
+from helpdesk.core.labels import EVENT_LABELS, STATUS_LABELS, label_for
 from helpdesk.workflows.definitions import Transition, Workflow
 from helpdesk.workflows.guards import GUARDS, TOP_TIER, GuardContext
 from helpdesk.workflows.incident import INCIDENT
@@ -98,8 +99,8 @@ class WorkflowEngine:
             raise TransitionRefused(
                 N_("“%(event)s” is not possible while the ticket is “%(state)s”."),
                 allowed=allowed,
-                event=event,
-                state=state,
+                event=label_for(EVENT_LABELS, event),
+                state=label_for(STATUS_LABELS, state),
             )
         token = _Token()
         with self._lock:
