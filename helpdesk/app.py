@@ -11,8 +11,10 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from helpdesk.config import Settings
+from helpdesk.core.concurrency import is_lost_race
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import babel, csrf, db, login_manager, migrate
 
@@ -133,6 +135,19 @@ def _register_error_pages(app: Flask) -> None:
                                    text=gettext(text)), status
 
         app.register_error_handler(key, handler)
+
+    def lost_race(error: OperationalError) -> tuple[str, int]:
+        # A race lost while the operation was still writing (before the commit).
+        if not is_lost_race(error):
+            raise error
+        db.session.rollback()
+        return render_template(
+            "error.html", status=409, title=gettext("Saved by someone else"),
+            text=gettext("Someone else saved this ticket at the same moment. Go back, reload "
+                         "the ticket and try again; nothing of yours was saved."),
+        ), 409
+
+    app.register_error_handler(OperationalError, lost_race)
 
 
 def _register_template_helpers(app: Flask) -> None:

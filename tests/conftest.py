@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import create_engine, make_url, select
 from sqlalchemy.orm import scoped_session, sessionmaker
+from werkzeug.security import generate_password_hash
 
 from helpdesk import create_app
 from helpdesk.accounts.models import Role, User
@@ -169,7 +170,8 @@ class Factory:
         n = self._next()
         user = User(email=f"{role.value}{n}@test.example", name=name or f"{role.value.title()} {n}",
                     role=role, org_unit=org_unit, locale=locale, active=True)
-        user.set_password(PASSWORD)
+        # A cheap hash: scrypt would cost ~80 ms a user; logins still check it for real.
+        user.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
         db.session.add(user)
         for group in groups:
             group.members.append(user)

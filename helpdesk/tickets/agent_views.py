@@ -31,6 +31,9 @@ def _ticket(reference: str, at_least: Access = Access.CONSULTED) -> Ticket:
         return permissions.ticket_for_staff(edge.actor(), reference, at_least)
     except NotFound:
         abort(404)
+    except DomainError:
+        # The user may see the ticket (a consulted group) but not do this to it.
+        abort(403)
 
 
 def _group(code: str | None) -> SupportGroup:

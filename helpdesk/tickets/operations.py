@@ -297,7 +297,7 @@ def cancel_ticket(ticket: Ticket, *, actor: User, actor_kind: str, reason: str, 
 
 
 def auto_close_resolved(*, now: datetime, settings: Settings) -> list[str]:
-    """Close tickets resolved more than ``autoclose_days`` ago; returns their references."""
+    """Close tickets resolved ``autoclose_days`` or more ago; returns their references."""
     cutoff = now - timedelta(days=settings.autoclose_days)
     due = db.session.scalars(
         select(Ticket).where(Ticket.status == "resolved", Ticket.resolved_at <= cutoff)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from helpdesk.core.errors import DomainError
 from helpdesk.core.i18n import N_
 
 LOCAL_HELPDESK = "local_helpdesk"
@@ -56,7 +57,7 @@ class RoutingDecision:
     params: dict[str, str]
 
 
-class NoRoute(ValueError):
+class NoRoute(DomainError):
     """The organisation has no group to receive this ticket."""
 
 
@@ -68,7 +69,8 @@ def route_level1(request: RouteRequest, rules: Sequence[Rule] = ()) -> RoutingDe
             )
     if request.level1 == GROUP:
         if not request.level1_group:
-            raise NoRoute(f"service {request.service} names no level-1 group")
+            raise NoRoute(N_("The service %(service)s has no level-1 group; please tell the "
+                             "helpdesk administrator."), service=request.service_name or request.service)
         return RoutingDecision(
             request.level1_group,
             N_("The service %(service)s is supported at level 1 by a named group."),
@@ -82,7 +84,8 @@ def route_level1(request: RouteRequest, rules: Sequence[Rule] = ()) -> RoutingDe
             {"org_unit": request.org_unit_name or request.org_unit or ""},
         )
     if not request.service_desk:
-        raise NoRoute("the organisation has no central service desk")
+        raise NoRoute(N_("No support group can receive this ticket: the organisation has no "
+                         "central service desk. Please tell the helpdesk administrator."))
     if request.level1 == LOCAL_HELPDESK:
         return RoutingDecision(
             request.service_desk,

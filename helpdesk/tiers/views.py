@@ -88,6 +88,8 @@ def consult(reference: str) -> Response | tuple[str, int]:
         ticket = permissions.ticket_for_staff(edge.actor(), reference, Access.ADMIN)
     except NotFound:
         abort(404)
+    except DomainError:
+        abort(403)
     try:
         data = edge.load_form(ConsultForm())
         group = db.session.scalar(select(SupportGroup).where(SupportGroup.code == data["group"]))

@@ -14,12 +14,14 @@ from flask import abort, current_app, request
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
 from helpdesk.accounts.models import User
 from helpdesk.config import Settings
 from helpdesk.core.clock import utcnow
+from helpdesk.core.concurrency import is_lost_race
 from helpdesk.core.errors import DomainError, InvalidInput, StaleTicket
 from helpdesk.core.i18n import N_
 from helpdesk.core.labels import EVENT_LABELS
@@ -75,8 +77,10 @@ def commit() -> None:
     """Commit the request's one transaction; a lost race becomes a stale-page error."""
     try:
         db.session.commit()
-    except StaleDataError as exc:
+    except (StaleDataError, OperationalError) as exc:
         db.session.rollback()
+        if not is_lost_race(exc):
+            raise
         raise StaleTicket(
             N_("Someone else saved this ticket at the same moment. "
                "Reload the ticket to see the change; what you typed is kept below.")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 QUEUED = "queued"  # waiting in a group's queue for someone to take it
 SLA_PAUSED = "sla_paused"  # the customer's SLA clock does not run
 RESOLVED = "resolved"  # solved, may still be reopened
-TERMINAL = "terminal"  # nothing more happens
+TERMINAL = "terminal"  # the work is over (a closed ticket may still be reopened in the window)
 
 REQUESTER = "requester"
 AGENT = "agent"

@@ -25,7 +25,6 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('name_en', sa.String(length=200), nullable=True),
     sa.Column('local_helpdesk_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['local_helpdesk_id'], ['support_groups.id'], name=op.f('fk_org_units_local_helpdesk_id_support_groups'), use_alter=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_org_units')),
     sa.UniqueConstraint('code', name=op.f('uq_org_units_code'))
     )
@@ -60,6 +59,13 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_support_groups')),
     sa.UniqueConstraint('code', name=op.f('uq_support_groups_code'))
     )
+    # org_units -> support_groups closes a cycle (groups -> users -> org_units), so this
+    # key is added once both tables exist. SQLite cannot ALTER constraints; there the
+    # batch operation rebuilds the table with the key in place.
+    with op.batch_alter_table('org_units') as batch_op:
+        batch_op.create_foreign_key(
+            batch_op.f('fk_org_units_local_helpdesk_id_support_groups'),
+            'support_groups', ['local_helpdesk_id'], ['id'])
     op.create_table('services',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=50), nullable=False),
@@ -262,6 +268,9 @@ def downgrade():
     op.drop_table('routing_rules')
     op.drop_table('support_group_members')
     op.drop_table('services')
+    with op.batch_alter_table('org_units') as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f('fk_org_units_local_helpdesk_id_support_groups'), type_='foreignkey')
     op.drop_table('support_groups')
     op.drop_table('users')
     op.drop_table('ticket_reference_counters')

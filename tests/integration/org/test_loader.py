@@ -16,6 +16,13 @@ from helpdesk.extensions import db
 from helpdesk.org.loader import OrgFileError, load, load_file, parse
 from helpdesk.org.models import OrgUnit
 from helpdesk.tiers.models import GroupKind, SupportGroup, support_group_members
+from tests.support import fast_password_hashing
+
+
+@pytest.fixture(autouse=True)
+def _cheap_passwords(monkeypatch):
+    fast_password_hashing(monkeypatch)
+
 
 DEMO_FILE = Path(__file__).resolve().parents[3] / "examples" / "demo-org.yaml"
 

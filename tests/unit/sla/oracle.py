@@ -14,7 +14,7 @@ is wholly open or wholly closed). Only ``holiday_country`` ``None`` and ``"SE"``
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -26,7 +26,7 @@ GIVE_UP = timedelta(weeks=26)  # a test that needs longer is a broken test
 HALF_DAY_MARK = "(från kl. 14.00)"  # how holidays' Swedish names mark a day closing at 14
 
 
-@lru_cache(maxsize=None)
+@cache
 def _package_days(country: str, categories: tuple[str, ...], year: int) -> dict[date, str]:
     if not categories:
         return {}

@@ -116,3 +116,15 @@ def test_a_rule_wins_over_the_services_own_route_even_without_a_service_desk():
                             [Rule("kemi-helpdesk", org_unit="kemi")])
     assert decision.group == "kemi-helpdesk"
     assert decision.reason == RULE_REASON
+
+
+def test_reasons_name_the_service_and_department_as_people_know_them():
+    named = dict(service_name="E-post och kalender", org_unit_name="Institutionen för kemi")
+    local = route_level1(RouteRequest(**{**vars(request(LOCAL_HELPDESK)), **named}))
+    assert said(local) == ("The requester's department Institutionen för kemi has a local "
+                           "helpdesk, and the service allows local support.")
+    desk = route_level1(RouteRequest(**{**vars(request(SERVICE_DESK)), **named}))
+    assert said(desk) == ("The service E-post och kalender is supported at level 1 "
+                          "by the central service desk.")
+    group = route_level1(RouteRequest(**{**vars(request(GROUP, level1_group="sekr")), **named}))
+    assert said(group) == "The service E-post och kalender is supported at level 1 by a named group."

@@ -76,6 +76,8 @@ REFUSAL_TEXT = {
     IN_WINDOW: "The time for reopening this ticket has passed; please submit a new ticket.",
 }
 
+NOT_POSSIBLE = "“%(event)s” is not possible while the ticket is “%(state)s”."
+
 # The situations a ticket can be in that state guards look at.
 SITUATIONS = [
     pytest.param(tier, window, id=f"tier{tier}-{'recent' if window else 'expired'}")
@@ -149,7 +151,7 @@ def test_fire_allows_exactly_the_moves_in_the_table(workflow, state, event, acto
         if move_rule and actor in move_rule[1]:
             assert message == REFUSAL_TEXT[move_rule[2]], where
         else:
-            assert event in message and state in message, where
+            assert refused.value.message == NOT_POSSIBLE, where
         with pytest.raises(TransitionRefused):
             move(ticket, event, actor=None, actor_kind=actor, now=NOW, settings=settings,
                  params=ctx.params)
