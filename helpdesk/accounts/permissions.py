@@ -25,10 +25,13 @@ from helpdesk.tiers.models import Consultation, ConsultationStatus, SupportGroup
 
 
 class Access(enum.IntEnum):
+    """How far a staff member may go with a ticket; each level includes the ones below."""
+
     NONE = 0
-    CONSULTED = 1  # may read and add internal notes, answer the consultation
-    ADMIN = 2  # may read and act, as the administrator of the helpdesk
-    WORKER = 3  # member of the owner or assigned group
+    CONSULTED = 1  # read, add internal notes, answer the consultation
+    OWNER = 2  # the group that keeps the customer: also public replies and consultations
+    ADMIN = 3  # the administrator: also the workflow's actions (not taking it: not a member)
+    ASSIGNED = 4  # the group that works it now: everything
 
 
 def _group_ids(user: User) -> set[int]:
@@ -43,17 +46,17 @@ def staff_access(user: User, ticket: Ticket) -> Access:
     if not user.is_authenticated or not user.is_staff:
         return Access.NONE
     groups = _group_ids(user)
-    if ticket.owner_group_id in groups or ticket.assigned_group_id in groups:
-        return Access.WORKER
-    consulted = any(
-        c.group_id in groups and c.status != ConsultationStatus.CLOSED
-        for c in ticket.consultations
-    )
-    if consulted:
-        return Access.CONSULTED
+    levels = [Access.NONE]
+    if ticket.assigned_group_id in groups:
+        levels.append(Access.ASSIGNED)
     if user.is_admin and not ticket.confidential:
-        return Access.ADMIN
-    return Access.NONE
+        levels.append(Access.ADMIN)
+    if ticket.owner_group_id in groups:
+        levels.append(Access.OWNER)
+    if any(c.group_id in groups and c.status != ConsultationStatus.CLOSED
+           for c in ticket.consultations):
+        levels.append(Access.CONSULTED)
+    return max(levels)
 
 
 def is_requester_of(user: User, ticket: Ticket) -> bool:
@@ -80,7 +83,7 @@ def ticket_for_staff(user: User, reference: str, at_least: Access = Access.CONSU
     if access == Access.NONE:
         raise NotFound(N_("No such ticket."))
     if access < at_least:
-        raise DomainError(N_("Your group is consulted on this ticket; only its workers can do this."))
+        raise DomainError(N_("Only the group that works this ticket now can do this."))
     return ticket
 
 

@@ -17,6 +17,7 @@ from helpdesk.tickets.models import TicketType
 from helpdesk.tickets.operations import create_ticket
 from helpdesk.tickets.schemas import NewTicketForm
 from helpdesk.web import edge
+from helpdesk.web.template_helpers import localized
 
 bp = Blueprint("catalogue", __name__)
 
@@ -73,5 +74,5 @@ def new_ticket(code: str) -> str | Response | tuple[str, int]:
                                form=edge.posted(), errors={}), 422
     flash(gettext("Thank you. Your ticket %(reference)s is registered and is in the queue of "
                   "%(group)s. You can follow it here.", reference=ticket.reference,
-                  group=ticket.assigned_group.name), "success")
+                  group=localized(ticket.assigned_group, "name")), "success")
     return redirect(url_for("portal_tickets.show", reference=ticket.reference))

@@ -14,6 +14,7 @@ from helpdesk.accounts import permissions
 from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import Access
 from helpdesk.core.errors import DomainError, InvalidInput, NotFound, StaleTicket
+from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
 from helpdesk.tickets import operations as ops
 from helpdesk.tickets.models import Ticket
@@ -39,7 +40,7 @@ def _ticket(reference: str, at_least: Access = Access.CONSULTED) -> Ticket:
 def _group(code: str | None) -> SupportGroup:
     group = db.session.scalar(select(SupportGroup).where(SupportGroup.code == code))
     if group is None:
-        raise InvalidInput({"to_group": [gettext("Choose a group.")]})
+        raise InvalidInput({"to_group": [N_("Choose a group.")]})
     return group
 
 
@@ -49,6 +50,9 @@ def page(ticket: Ticket, form: dict[str, str] | None = None,
     access = permissions.staff_access(user, ticket)
     events = (ops.available_events(ticket, AGENT, edge.now(), edge.settings())
               if access >= Access.ADMIN else [])
+    if access < Access.ASSIGNED:
+        # Taking needs membership of the group that works the ticket.
+        events = [e for e in events if e != "take"]
     consult_groups = db.session.scalars(
         select(SupportGroup).where(SupportGroup.id != ticket.assigned_group_id)
         .order_by(SupportGroup.tier, SupportGroup.name)
@@ -74,7 +78,7 @@ def _take(t: Ticket, d: dict[str, Any], **kw: Any) -> None:
 def _assign(t: Ticket, d: dict[str, Any], **kw: Any) -> None:
     assignee = db.session.get(User, d["assignee"] or 0)
     if assignee is None:
-        raise InvalidInput({"assignee": [gettext("Choose an agent.")]})
+        raise InvalidInput({"assignee": [N_("Choose an agent.")]})
     ops.assign_ticket(t, assignee=assignee, expected_version=d["version"], **kw)
 
 
@@ -95,6 +99,11 @@ def _resolve(t: Ticket, d: dict[str, Any], **kw: Any) -> None:
     ops.resolve_ticket(t, note=d["note"], expected_version=d["version"], **kw)
 
 
+def _reopen(t: Ticket, d: dict[str, Any], **kw: Any) -> None:
+    ops.reopen_ticket(t, actor_kind=AGENT, message=d["message"], expected_version=d["version"],
+                      **kw)
+
+
 def _cancel(t: Ticket, d: dict[str, Any], **kw: Any) -> None:
     ops.cancel_ticket(t, actor_kind=AGENT, reason=d["reason"], expected_version=d["version"], **kw)
 
@@ -106,6 +115,7 @@ ACTIONS: dict[str, Callable[..., None]] = {
     "escalate": _escalate,
     "return_to_level_1": _return,
     "resolve": _resolve,
+    "reopen": _reopen,
     "cancel": _cancel,
 }
 
@@ -114,6 +124,10 @@ def _refused(reference: str, exc: DomainError) -> tuple[str, int]:
     db.session.rollback()
     ticket = _ticket(reference)
     if isinstance(exc, InvalidInput):
+        # Action forms are small and many: say what is wrong at the top of the page.
+        for messages in exc.errors.values():
+            for message in messages:
+                flash(gettext(message), "error")
         return page(ticket, edge.posted(), exc.errors, 422)
     flash(edge.error_text(exc), "error")
     return page(ticket, edge.posted(), None, 409)
@@ -125,10 +139,14 @@ def act(reference: str, event: str) -> Response | tuple[str, int]:
     action = ACTIONS.get(event)
     if action is None:
         abort(404)
-    ticket = _ticket(reference, Access.ADMIN)
+    ticket = _ticket(reference)
     try:
-        action(ticket, edge.load_form(ActionForm()), actor=edge.actor(), now=edge.now(),
-               settings=edge.settings())
+        data = edge.load_form(ActionForm())
+        # A stale page is told first: after reloading, the agent sees what changed.
+        ops.check_version(ticket, data["version"])
+        if permissions.staff_access(edge.actor(), ticket) < Access.ADMIN:
+            abort(403)
+        action(ticket, data, actor=edge.actor(), now=edge.now(), settings=edge.settings())
         edge.commit()
     except DomainError as exc:
         return _refused(reference, exc)
@@ -145,7 +163,7 @@ def add_message(reference: str) -> Response | tuple[str, int]:
     ticket = _ticket(reference)
     try:
         data = edge.load_form(MessageForm())
-        internal = data["internal"] or permissions.staff_access(edge.actor(), ticket) < Access.ADMIN
+        internal = data["internal"] or permissions.staff_access(edge.actor(), ticket) < Access.OWNER
         if not internal:
             ops.check_version(ticket, data["version"])
         ops.add_reply(ticket, actor=edge.actor(), body=data["body"], internal=internal,

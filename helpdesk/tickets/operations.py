@@ -105,6 +105,15 @@ def _add_message(
         consultation_id=consultation_id,
     )
     db.session.add(message)
+    _store_uploads(ticket, message, author, uploads, internal=internal, now=now, settings=settings)
+    return message
+
+
+def _store_uploads(
+    ticket: Ticket, message: Message | None, author: User | None,
+    uploads: Iterable[attachment_store.Upload], *, internal: bool, now: datetime,
+    settings: Settings,
+) -> None:
     for upload in uploads:
         stored = attachment_store.store(
             upload,
@@ -117,7 +126,6 @@ def _add_message(
         stored.internal = internal
         stored.uploaded_by_id = author.id if author else None
         db.session.add(stored)
-    return message
 
 
 def create_ticket(
@@ -164,9 +172,8 @@ def create_ticket(
         updated_by=requester,
     )
     db.session.add(ticket)
-    if uploads:
-        _add_message(ticket, requester, description.strip(), internal=False, now=now,
-                     uploads=uploads, settings=settings)
+    # Files sent with the form belong to the description, not to a message.
+    _store_uploads(ticket, None, requester, uploads, internal=False, now=now, settings=settings)
     record(ticket, "created", actor=requester, now=now, to_status=workflow_initial,
            channel=channel.value, priority=ticket.priority)
     record(ticket, "routed", actor=None, now=now, to_group=group,
@@ -248,10 +255,7 @@ def requester_reply(
     message = _add_message(ticket, actor, body.strip(), internal=False, now=now,
                            uploads=uploads, settings=settings)
     if event == "reopen":
-        _reopen_effects(ticket)
-        record(ticket, "reopened", actor=actor, now=now, from_status=old, to_status=new,
-               to_group=ticket.owner_group, from_group=ticket.assigned_group)
-        ticket.assigned_group = ticket.owner_group
+        _reopen_effects(ticket, actor, now, old, new)
     elif event:
         record(ticket, "requester_replied", actor=actor, now=now, from_status=old, to_status=new)
     else:
@@ -261,11 +265,24 @@ def requester_reply(
     return message
 
 
-def _reopen_effects(ticket: Ticket) -> None:
+def _reopen_effects(ticket: Ticket, actor: User | None, now: datetime, old: str, new: str) -> None:
     # A reopened ticket goes back to the group that keeps the customer, unassigned.
+    record(ticket, "reopened", actor=actor, now=now, from_status=old, to_status=new,
+           from_group=ticket.assigned_group, to_group=ticket.owner_group)
+    ticket.assigned_group = ticket.owner_group
     ticket.resolved_at = None
     ticket.closed_at = None
     ticket.assignee = None
+
+
+def reopen_ticket(ticket: Ticket, *, actor: User, actor_kind: str, message: str, now: datetime,
+                  settings: Settings, expected_version: int | None = None) -> None:
+    """Reopen a resolved or closed ticket within the window, saying why (publicly)."""
+    old, new = move(ticket, "reopen", actor=actor, actor_kind=actor_kind, now=now,
+                    settings=settings, expected_version=expected_version,
+                    params={"message": message})
+    _add_message(ticket, actor, message.strip(), internal=False, now=now, settings=settings)
+    _reopen_effects(ticket, actor, now, old, new)
 
 
 def resolve_ticket(ticket: Ticket, *, actor: User, note: str, now: datetime, settings: Settings,

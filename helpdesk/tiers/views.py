@@ -85,7 +85,7 @@ def queue(code: str) -> str:
 @edge.staff_required
 def consult(reference: str) -> Response | tuple[str, int]:
     try:
-        ticket = permissions.ticket_for_staff(edge.actor(), reference, Access.ADMIN)
+        ticket = permissions.ticket_for_staff(edge.actor(), reference, Access.OWNER)
     except NotFound:
         abort(404)
     except DomainError:
@@ -139,7 +139,7 @@ def answer(consultation_id: int) -> Response | tuple[str, int]:
 def close(consultation_id: int) -> Response | tuple[str, int]:
     consultation = _consultation(consultation_id)
     ticket = consultation.ticket
-    if permissions.staff_access(edge.actor(), ticket) < Access.ADMIN:
+    if permissions.staff_access(edge.actor(), ticket) < Access.OWNER:
         abort(404)
     try:
         operations.close_consultation(consultation, actor=edge.actor(), now=edge.now())
