@@ -132,9 +132,7 @@ class BusinessCalendar:
         store("weekly_hours", FrozenMap(weekly))
         closed = {_checked_date(day): str(why) for day, why in self.extra_closed_days.items()}
         store("extra_closed_days", FrozenMap(closed))
-        opened = {
-            _checked_date(d): _checked_intervals(i, str(d)) for d, i in self.extra_open_days.items()
-        }
+        opened = {_checked_date(d): _checked_intervals(i, str(d)) for d, i in self.extra_open_days.items()}
         if empty := sorted(day for day, hours in opened.items() if not hours):
             raise ValueError(f"extra open days without hours: {empty}; close them instead")
         if both := sorted(set(opened) & set(closed)):
@@ -187,9 +185,7 @@ def office_hours_calendar(
     )
 
 
-def always_open_calendar(
-    name: str = "24/7", timezone: str = "Europe/Stockholm"
-) -> BusinessCalendar:
+def always_open_calendar(name: str = "24/7", timezone: str = "Europe/Stockholm") -> BusinessCalendar:
     """Round the clock, every day: business time equals real time."""
     whole_day = ((_MIDNIGHT, _MIDNIGHT),)
     return BusinessCalendar(
@@ -285,9 +281,7 @@ def _day_rule(calendar: BusinessCalendar, day: date) -> tuple[Intervals, str | N
         half_days = holiday_rules.half_day_names(country, calendar.half_day_categories, day.year)
     if day not in half_days and day not in calendar.extra_shortened_days:
         return hours, None
-    shortened = tuple(
-        (s, close if e == _MIDNIGHT else min(e, close)) for s, e in hours if s < close
-    )
+    shortened = tuple((s, close if e == _MIDNIGHT else min(e, close)) for s, e in hours if s < close)
     return shortened, None if shortened else half_days.get(day, f"closes at {close:%H:%M}")
 
 
@@ -305,9 +299,7 @@ class _Schedule:
         return table
 
     def _hours(self, day: date) -> tuple[tuple[int, int], ...]:
-        return tuple(
-            (_of_day(s), _of_day(e) or DAY_US) for s, e in _day_rule(self.calendar, day)[0]
-        )
+        return tuple((_of_day(s), _of_day(e) or DAY_US) for s, e in _day_rule(self.calendar, day)[0])
 
 
 @lru_cache(maxsize=128)
@@ -316,9 +308,7 @@ def _schedule(calendar: BusinessCalendar) -> _Schedule:
     return _Schedule(calendar)
 
 
-def _open_intervals(
-    schedule: _Schedule, first: int, last: int
-) -> Iterator[tuple[datetime, datetime]]:
+def _open_intervals(schedule: _Schedule, first: int, last: int) -> Iterator[tuple[datetime, datetime]]:
     pending: tuple[int, int] | None = None
     for year in range(utc_year(first), utc_year(last) + 1) if first < last else ():
         table = schedule.year(year)
@@ -361,6 +351,4 @@ def _checked_date(day: Any) -> date:
 
 
 def _of_day(moment: time) -> int:
-    return (
-        (moment.hour * 60 + moment.minute) * 60 + moment.second
-    ) * 1_000_000 + moment.microsecond
+    return ((moment.hour * 60 + moment.minute) * 60 + moment.second) * 1_000_000 + moment.microsecond

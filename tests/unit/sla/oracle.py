@@ -79,8 +79,7 @@ class Oracle:
         local = minute.astimezone(self.zone)
         wall = local.time()
         return any(
-            start <= wall and (end is None or wall < end)
-            for start, end in self.hours_on(local.date())
+            start <= wall and (end is None or wall < end) for start, end in self.hours_on(local.date())
         )
 
     def add(self, start: datetime, minutes: int) -> datetime:

@@ -165,9 +165,7 @@ def test_business_time_between_inverts_add_business_time(
     ),
     duration=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400)),
 )
-def test_always_open_business_time_is_real_time(
-    zone: str, start: datetime, duration: timedelta
-) -> None:
+def test_always_open_business_time_is_real_time(zone: str, start: datetime, duration: timedelta) -> None:
     calendar = always_open_calendar(timezone=zone)
 
     assert add_business_time(start, duration, calendar) == start + duration
