@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from helpdesk.config import Settings
 from helpdesk.core.concurrency import is_lost_race
@@ -96,7 +97,10 @@ def _import_models() -> None:
     # Every model must be known to the metadata before Alembic or create_all looks.
     from helpdesk.accounts import models as _accounts  # noqa: F401
     from helpdesk.catalogue import models as _catalogue  # noqa: F401
+    from helpdesk.core import lease as _lease  # noqa: F401
+    from helpdesk.core import outbox as _outbox  # noqa: F401
     from helpdesk.org import models as _org  # noqa: F401
+    from helpdesk.sla import models as _sla  # noqa: F401
     from helpdesk.tickets import models as _tickets  # noqa: F401
     from helpdesk.tiers import models as _tiers  # noqa: F401
 
@@ -136,7 +140,7 @@ def _register_error_pages(app: Flask) -> None:
 
         app.register_error_handler(key, handler)
 
-    def lost_race(error: OperationalError) -> tuple[str, int]:
+    def lost_race(error: OperationalError | StaleDataError) -> tuple[str, int]:
         # A race lost while the operation was still writing (before the commit).
         if not is_lost_race(error):
             raise error
@@ -148,6 +152,7 @@ def _register_error_pages(app: Flask) -> None:
         ), 409
 
     app.register_error_handler(OperationalError, lost_race)
+    app.register_error_handler(StaleDataError, lost_race)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -48,7 +48,8 @@ def org_load(file: Path) -> None:
         click.echo(str(exc), err=True)
         click.echo("Nothing was loaded.", err=True)
         sys.exit(1)
-    click.echo(f"Loaded {summary.org_units} departments, {summary.groups} groups, "
+    click.echo(f"Loaded {summary.calendars} calendars, {summary.sla_policies} SLA policies, "
+               f"{summary.org_units} departments, {summary.groups} groups, "
                f"{summary.services} services, {summary.users} users, "
                f"{summary.routing_rules} routing rules from {file}.")
 
@@ -115,15 +116,59 @@ def user_create(email: str, name: str, role: str, org_unit: str | None, locale: 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--scheduler/--no-scheduler", default=True, show_default=True,
+              help="Run the scheduler (SLA sweep, auto-close) in this process too.")
 @with_appcontext
-def serve(host: str, port: int) -> None:
-    """Serve the helpdesk (the embedded default: one process, threads)."""
+def serve(host: str, port: int, scheduler: bool) -> None:
+    """Serve the helpdesk (the embedded default: one process, threads, its own scheduler)."""
     from flask import current_app
     from werkzeug.serving import run_simple
 
+    from helpdesk.sla.scheduler import build
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if scheduler:
+        jobs, leader = build(app, background=True)
+        jobs.start()
+        click.echo(f"Scheduler {leader.holder} started (it acts while it holds the lease).")
     click.echo(f"Helpdesk on http://{host}:{port}/  (Ctrl-C stops it)")
-    run_simple(host, port, current_app._get_current_object(),  # type: ignore[attr-defined]
-               threaded=True, use_reloader=False, use_debugger=False)
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+@main.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the scheduler alone; several may run, one acts at a time (database lease)."""
+    import logging
+
+    from flask import current_app
+
+    from helpdesk.sla.scheduler import build
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    jobs, leader = build(current_app._get_current_object(),  # type: ignore[attr-defined]
+                         background=False)
+    click.echo(f"Scheduler {leader.holder} running (Ctrl-C stops it).")
+    jobs.start()
+
+
+@main.group()
+def sla() -> None:
+    """SLA clocks."""
+
+
+@sla.command("sweep")
+@with_appcontext
+def sla_sweep() -> None:
+    """Record every warning and breach that is due now (what the scheduler does each tick)."""
+    from flask import current_app
+
+    from helpdesk.sla.sweep import sweep_all
+
+    result = sweep_all(now=utcnow(), settings=current_app.config["HELPDESK"], worker="cli")
+    db.session.commit()
+    click.echo(f"Examined {result.examined} clocks: {len(result.warnings)} warnings, "
+               f"{len(result.breaches)} breaches recorded.")
 
 
 @main.group()

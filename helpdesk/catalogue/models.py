@@ -12,6 +12,7 @@ from helpdesk.extensions import db
 
 if TYPE_CHECKING:
     from helpdesk.org.models import OrgUnit
+    from helpdesk.sla.models import SlaPolicy
     from helpdesk.tiers.models import SupportGroup
 
 
@@ -63,9 +64,12 @@ class Service(db.Model):  # type: ignore[name-defined]
     level1: Mapped[Level1Choice] = mapped_column(_enum(Level1Choice, 20))
     level1_group_id: Mapped[int | None] = mapped_column(ForeignKey("support_groups.id"))
     level2_group_id: Mapped[int | None] = mapped_column(ForeignKey("support_groups.id"))
+    # No policy means "SLA saknas": the service promises no times and runs no clocks.
+    sla_policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id"))
 
     level1_group: Mapped[SupportGroup | None] = relationship(foreign_keys=[level1_group_id])
     level2_group: Mapped[SupportGroup | None] = relationship(foreign_keys=[level2_group_id])
+    sla_policy: Mapped[SlaPolicy | None] = relationship()
     level3_groups: Mapped[list[SupportGroup]] = relationship(
         secondary=service_level3_groups, order_by=service_level3_groups.c.position
     )

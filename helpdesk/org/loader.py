@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,12 @@ from sqlalchemy import delete, select
 
 from helpdesk.accounts.models import Role, User
 from helpdesk.catalogue.models import Level1Choice, Lifecycle, RoutingRule, Service
+from helpdesk.core.clock import utcnow
 from helpdesk.extensions import db
 from helpdesk.org.models import OrgUnit
-from helpdesk.org.schemas import OrganisationSchema
+from helpdesk.org.schemas import WEEKDAYS, OrganisationSchema
+from helpdesk.sla import clocks
+from helpdesk.sla.models import Calendar, ClockStatus, OlaPolicy, SlaClock, SlaPolicy
 from helpdesk.tiers.models import GroupKind, SupportGroup
 
 
@@ -43,6 +47,8 @@ class OrgFileError(ValueError):
 
 @dataclass(frozen=True)
 class LoadSummary:
+    calendars: int
+    sla_policies: int
     org_units: int
     groups: int
     services: int
@@ -97,7 +103,48 @@ def _existing_codes(model: Any, column: Any) -> set[str]:
     return set(db.session.scalars(select(column)).all())
 
 
+def calendar_row_values(item: dict[str, Any]) -> dict[str, Any]:
+    """A calendar from the file, in the shape the Calendar row stores."""
+    holidays = item["holidays"]
+    return {
+        "name": item["name"],
+        "timezone": item["timezone"],
+        "weekly_hours": {str(WEEKDAYS.index(day)): spans
+                         for day, spans in item["weekly_hours"].items()},
+        "holiday_country": holidays["country"] if holidays else None,
+        "holiday_categories": list(holidays["categories"]) if holidays else [],
+        "extra_closed_days": {d.isoformat(): why for d, why in item["extra_closed_days"].items()},
+        "extra_open_days": {d.isoformat(): spans for d, spans in item["extra_open_days"].items()},
+        "shortened_close": item["shortened_close"],
+    }
+
+
+def _check_sla(data: dict[str, Any]) -> Iterator[Problem]:
+    yield from _duplicates(data["calendars"], "code", "calendars")
+    yield from _duplicates(data["sla_policies"], "code", "sla_policies")
+    for i, item in enumerate(data["calendars"]):
+        try:
+            Calendar(code=item["code"], **calendar_row_values(item)).business_calendar()
+        except ValueError as exc:
+            yield Problem(f"calendars[{i}]", str(exc))
+    calendars = {c["code"] for c in data["calendars"]} | _existing_codes(Calendar, Calendar.code)
+    policies = {p["code"] for p in data["sla_policies"]} | _existing_codes(SlaPolicy,
+                                                                            SlaPolicy.code)
+    for i, policy in enumerate(data["sla_policies"]):
+        if policy["calendar"] not in calendars:
+            yield Problem(f"sla_policies[{i}].calendar", f"unknown calendar {policy['calendar']!r}")
+    for i, group in enumerate(data["groups"]):
+        ola = group["ola"]
+        if ola and ola["calendar"] not in calendars:
+            yield Problem(f"groups[{i}].ola.calendar", f"unknown calendar {ola['calendar']!r}")
+    for i, service in enumerate(data["services"]):
+        if service["sla_policy"] and service["sla_policy"] not in policies:
+            yield Problem(f"services[{i}].sla_policy",
+                          f"unknown SLA policy {service['sla_policy']!r}")
+
+
 def _cross_check(data: dict[str, Any]) -> Iterator[Problem]:
+    yield from _check_sla(data)
     yield from _duplicates(data["org_units"], "code", "org_units")
     yield from _duplicates(data["groups"], "code", "groups")
     yield from _duplicates(data["services"], "code", "services")
@@ -172,8 +219,60 @@ def load_file(path: Path) -> LoadSummary:
     return load(parse(text, str(path)))
 
 
-def load(data: dict[str, Any]) -> LoadSummary:
+def _load_sla(data: dict[str, Any], now: datetime) -> None:
+    """Calendars and policies; clocks already running follow a changed one from ``now``."""
+    for item in data["calendars"]:
+        calendar = _upsert(Calendar, "code", item["code"])
+        before = clocks.business_calendar(calendar) if calendar.id else None
+        for attr, value in calendar_row_values(item).items():
+            setattr(calendar, attr, value)
+        db.session.flush()
+        if before is not None and before != calendar.business_calendar():
+            for clock in _running(SlaClock.calendar_id == calendar.id):
+                clocks.recompute(clock, now, reason="calendar", old_calendar=before)
+    for item in data["sla_policies"]:
+        calendar = db.session.scalars(select(Calendar).where(Calendar.code == item["calendar"])).one()
+        policy = _upsert(SlaPolicy, "code", item["code"])
+        old_targets = dict(policy.targets or {})
+        policy.name, policy.warning_percent = item["name"], item["warning_percent"]
+        policy.calendar = calendar
+        policy.paused_states = list(item["paused_states"])
+        policy.targets = {
+            name[1:]: {metric: minutes for metric, minutes in targets.items() if minutes}
+            for name, targets in item["targets"].items()
+        }
+        policy.effects = {kind: list(names) for kind, names in item["effects"].items()}
+        db.session.flush()
+        if old_targets and old_targets != policy.targets:
+            for clock in _running(SlaClock.sla_policy_id == policy.id):
+                minutes = policy.target_minutes(clock.ticket.priority, clock.metric.value)
+                if minutes is not None:
+                    clocks.recompute(clock, now, reason="policy", target_minutes=minutes)
+
+
+def _running(condition: Any) -> list[SlaClock]:
+    return list(db.session.scalars(
+        select(SlaClock).where(condition, SlaClock.status != ClockStatus.STOPPED)).all())
+
+
+def _load_ola(group: SupportGroup, item: dict[str, Any] | None) -> None:
+    existing = db.session.scalar(select(OlaPolicy).where(OlaPolicy.group_id == group.id))
+    if item is None:
+        if existing is not None:
+            db.session.delete(existing)
+        return
+    calendar = db.session.scalars(select(Calendar).where(Calendar.code == item["calendar"])).one()
+    ola = existing or OlaPolicy(group=group)
+    db.session.add(ola)
+    ola.calendar = calendar
+    ola.take_minutes, ola.handle_minutes = item["take"], item["handle"]
+    ola.warning_percent = item["warning_percent"]
+    ola.effects = {kind: list(names) for kind, names in item["effects"].items()}
+
+
+def load(data: dict[str, Any], now: datetime | None = None) -> LoadSummary:
     """Write a checked organisation; the caller commits (or rolls back) once."""
+    _load_sla(data, now or utcnow())
     by_email: dict[str, User] = {}
     units: dict[str, OrgUnit] = {}
     for item in data["org_units"]:
@@ -203,6 +302,8 @@ def load(data: dict[str, Any]) -> LoadSummary:
         support_group.members = [user_by(email) for email in item["members"]]
         groups[item["code"]] = support_group
     db.session.flush()
+    for item in data["groups"]:
+        _load_ola(groups[item["code"]], item["ola"])
 
     def group(code: str | None) -> SupportGroup | None:
         if code is None:
@@ -222,6 +323,9 @@ def load(data: dict[str, Any]) -> LoadSummary:
         service.level1_group = group(item["level1_group"])
         service.level2_group = group(item["level2_group"])
         service.level3_groups = [g for g in map(group, item["level3_groups"]) if g]
+        service.sla_policy = db.session.scalar(
+            select(SlaPolicy).where(SlaPolicy.code == item["sla_policy"])
+        ) if item["sla_policy"] else None
         services[item["code"]] = service
     db.session.flush()
     if data["routing_rules"]:
@@ -236,6 +340,7 @@ def load(data: dict[str, Any]) -> LoadSummary:
         ))
     db.session.flush()
     return LoadSummary(
+        calendars=len(data["calendars"]), sla_policies=len(data["sla_policies"]),
         org_units=len(data["org_units"]), groups=len(data["groups"]),
         services=len(data["services"]), users=len(data["users"]),
         routing_rules=len(data["routing_rules"]),

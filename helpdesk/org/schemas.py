@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -33,6 +34,94 @@ class OrgUnitSchema(_Strict):
     local_helpdesk = fields.String(load_default=None)
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SPAN = re.compile(r"^\s*(\d\d:\d\d)\s*-\s*(\d\d:\d\d)\s*$")
+_DURATION = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*min)?\s*$")
+
+
+class Spans(fields.Field):
+    """"08:00-12:00, 13:00-17:00" -> [["08:00", "12:00"], ["13:00", "17:00"]]."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[list[str]]:
+        if not isinstance(value, str):
+            raise ValidationError("write hours as \"08:00-12:00, 13:00-17:00\"")
+        spans = []
+        for part in value.split(","):
+            match = _SPAN.match(part)
+            if not match:
+                raise ValidationError(f"{part.strip()!r} is not a span like 08:00-17:00")
+            spans.append([match.group(1), match.group(2)])
+        return spans
+
+
+class Minutes(fields.Field):
+    """A business duration: 90, "90min", "4h" or "1h 30min" -> minutes."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        match = _DURATION.match(str(value)) if isinstance(value, str) else None
+        if not match or not any(match.groups()):
+            raise ValidationError(f"{value!r} is not a duration like 90, \"4h\" or \"1h 30min\"")
+        minutes = int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
+        if minutes <= 0:
+            raise ValidationError("a target must be longer than zero")
+        return minutes
+
+
+class HolidaysSchema(_Strict):
+    country = fields.String(required=True, validate=validate.Length(2, 3))
+    categories = fields.List(fields.String(), load_default=lambda: ["public"])
+
+
+class CalendarSchema(_Strict):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    timezone = fields.String(load_default="Europe/Stockholm")
+    weekly_hours = fields.Dict(keys=fields.String(validate=validate.OneOf(WEEKDAYS)),
+                               values=Spans(), required=True)
+    holidays = fields.Nested(HolidaysSchema, load_default=None)
+    extra_closed_days = fields.Dict(keys=fields.Date(), values=fields.String(), load_default=dict)
+    extra_open_days = fields.Dict(keys=fields.Date(), values=Spans(), load_default=dict)
+    shortened_close = fields.String(load_default=None,
+                                    validate=validate.Regexp(r"^\d\d:\d\d$"))
+
+
+EFFECT_KINDS = ("warning", "breach")
+EFFECT_NAMES = ("notify", "raise_priority", "escalate")
+
+
+class Effects(fields.Dict):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(keys=fields.String(validate=validate.OneOf(EFFECT_KINDS)),
+                         values=fields.List(fields.String(validate=validate.OneOf(EFFECT_NAMES))),
+                         load_default=dict, **kwargs)
+
+
+class TargetsSchema(_Strict):
+    first_response = Minutes(load_default=None)
+    resolution = Minutes(load_default=None)
+
+
+class SlaPolicySchema(_Strict):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    calendar = fields.String(required=True)
+    warning_percent = fields.Integer(load_default=75, validate=validate.Range(1, 99))
+    paused_states = fields.List(fields.String(), load_default=lambda: ["waiting_for_customer"])
+    targets = fields.Dict(keys=fields.String(validate=validate.OneOf(["P1", "P2", "P3", "P4"])),
+                          values=fields.Nested(TargetsSchema), required=True)
+    effects = Effects()
+
+
+class OlaSchema(_Strict):
+    calendar = fields.String(required=True)
+    take = Minutes(load_default=None)
+    handle = Minutes(load_default=None)
+    warning_percent = fields.Integer(load_default=75, validate=validate.Range(1, 99))
+    effects = Effects()
+
+
 class GroupSchema(_Strict):
     # "mine" is the address of a user's combined queue (/agent/queues/mine).
     code = fields.String(required=True, validate=[CODE, validate.NoneOf(["mine"])])
@@ -43,6 +132,7 @@ class GroupSchema(_Strict):
     email = fields.Email(load_default=None)
     lead = fields.Email(load_default=None)
     members = fields.List(fields.Email(), load_default=list)
+    ola = fields.Nested(OlaSchema, load_default=None)
 
     @validates_schema
     def _tier_matches_kind(self, data: dict[str, Any], **_: Any) -> None:
@@ -65,6 +155,8 @@ class ServiceSchema(_Strict):
     level1_group = fields.String(load_default=None)
     level2_group = fields.String(load_default=None)
     level3_groups = fields.List(fields.String(), load_default=list)
+    # Omitted or null: "SLA saknas", the service promises no times.
+    sla_policy = fields.String(load_default=None, allow_none=True)
 
     @validates_schema
     def _named_group_given(self, data: dict[str, Any], **_: Any) -> None:
@@ -90,6 +182,8 @@ class RoutingRuleSchema(_Strict):
 
 class OrganisationSchema(_Strict):
     name = fields.String(load_default=None)
+    calendars = fields.List(fields.Nested(CalendarSchema), load_default=list)
+    sla_policies = fields.List(fields.Nested(SlaPolicySchema), load_default=list)
     org_units = fields.List(fields.Nested(OrgUnitSchema), load_default=list)
     groups = fields.List(fields.Nested(GroupSchema), load_default=list)
     services = fields.List(fields.Nested(ServiceSchema), load_default=list)

@@ -16,6 +16,7 @@ from helpdesk.accounts.permissions import Access
 from helpdesk.core.errors import DomainError, InvalidInput, NotFound, StaleTicket
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
+from helpdesk.sla.presentation import clock_views
 from helpdesk.tickets import operations as ops
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.schemas import ActionForm, MessageForm
@@ -61,6 +62,7 @@ def page(ticket: Ticket, form: dict[str, str] | None = None,
         "tickets/agent_ticket.html", ticket=ticket, access=access, Access=Access, events=events,
         escalation_targets=tier_ops.escalation_targets(ticket) if "escalate" in events else [],
         consult_groups=consult_groups, my_group_ids={g.id for g in user.groups},
+        clock_views=clock_views(ticket, edge.now()),
         form=form or {}, errors=errors or {},
     ), status
 

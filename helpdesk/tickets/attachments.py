@@ -15,6 +15,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
 from helpdesk.core.errors import DomainError
 from helpdesk.core.i18n import N_
 from helpdesk.tickets.models import Attachment
@@ -36,6 +39,27 @@ def safe_filename(name: str) -> str:
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
     name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip(" .")
     return name[:200] or "attachment"
+
+
+_NEW_FILES = "helpdesk_new_attachment_files"
+
+
+def forget_on_rollback(session: Session, path: Path) -> None:
+    """Delete ``path`` again if the transaction that stored it rolls back."""
+    session.info.setdefault(_NEW_FILES, []).append(path)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_files(session: Session) -> None:
+    session.info.pop(_NEW_FILES, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _remove_files(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.parent is not None:
+        return  # a savepoint inside the request's transaction; the files may still be kept
+    for path in session.info.pop(_NEW_FILES, []):
+        path.unlink(missing_ok=True)
 
 
 def storage_path(root: Path, storage_key: str) -> Path:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from helpdesk.accounts.models import User
     from helpdesk.catalogue.models import Service
     from helpdesk.org.models import OrgUnit
+    from helpdesk.sla.models import SlaClock
     from helpdesk.tiers.models import Consultation, SupportGroup
 
 
@@ -54,6 +55,7 @@ class Ticket(db.Model):  # type: ignore[name-defined]
         Index("ix_tickets_queue_priority", "assigned_group_id", "status", "priority"),
         Index("ix_tickets_owner_status", "owner_group_id", "status"),
         Index("ix_tickets_requester", "requester_id", "created_at"),
+        Index("ix_tickets_queue_sla", "assigned_group_id", "status", "sla_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,6 +82,10 @@ class Ticket(db.Model):  # type: ignore[name-defined]
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The nearest due time of the ticket's running clocks and whether any is at risk or
+    # breached (ok, at_risk, breached; empty without an SLA): what queues sort and mark by.
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_state: Mapped[str | None] = mapped_column(String(10))
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it once
 
@@ -102,6 +108,7 @@ class Ticket(db.Model):  # type: ignore[name-defined]
     consultations: Mapped[list[Consultation]] = relationship(
         back_populates="ticket", order_by="Consultation.id"
     )
+    clocks: Mapped[list[SlaClock]] = relationship(back_populates="ticket", order_by="SlaClock.id")
 
     @property
     def tier(self) -> int:

@@ -20,6 +20,7 @@ from helpdesk.core.errors import DomainError, StaleTicket
 from helpdesk.core.i18n import N_
 from helpdesk.core.labels import LIFECYCLE_LABELS, Label, label_for
 from helpdesk.extensions import db
+from helpdesk.sla import clocks
 from helpdesk.tickets import attachments as attachment_store
 from helpdesk.tickets.history import record
 from helpdesk.tickets.models import Channel, Message, Ticket, TicketType
@@ -87,6 +88,8 @@ def move(
     new = engine.fire(old, event, guard_context(ticket, actor_kind, now, settings, params))
     ticket.status = new
     touch(ticket, actor, now)
+    if new != old:
+        clocks.on_status_changed(ticket, old, new, now)
     return old, new
 
 
@@ -126,6 +129,9 @@ def _store_uploads(
         stored.internal = internal
         stored.uploaded_by_id = author.id if author else None
         db.session.add(stored)
+        attachment_store.forget_on_rollback(
+            db.session(), attachment_store.storage_path(settings.instance_dir / "attachments",
+                                                        stored.storage_key))
 
 
 def create_ticket(
@@ -177,9 +183,23 @@ def create_ticket(
     record(ticket, "created", actor=requester, now=now, to_status=workflow_initial,
            channel=channel.value, priority=ticket.priority)
     record(ticket, "routed", actor=None, now=now, to_group=group,
-           reason=decision.reason, reason_params=decision.params)
+           reason=decision.reason, reason_params=_with_english_names(decision.params, service,
+                                                                     requester))
     db.session.flush()
+    clocks.on_ticket_created(ticket, now)
     return ticket
+
+
+def _with_english_names(params: dict[str, str], service: Service,
+                        requester: User) -> dict[str, str]:
+    """Keep the English names beside the Swedish ones, so history reads right in both."""
+    shown = dict(params)
+    unit = requester.org_unit
+    if "org_unit" in shown and unit is not None and unit.name_en:
+        shown["org_unit_en"] = unit.name_en
+    if "service" in shown and service.name_en:
+        shown["service_en"] = service.name_en
+    return shown
 
 
 def add_reply(
@@ -193,6 +213,8 @@ def add_reply(
                            uploads=uploads, settings=settings, consultation_id=consultation_id)
     touch(ticket, actor, now)
     record(ticket, "noted" if internal else "replied", actor=actor, now=now)
+    if not internal:
+        clocks.on_public_reply(ticket, now)
     db.session.flush()
     return message
 
@@ -208,6 +230,7 @@ def take_ticket(ticket: Ticket, *, actor: User, now: datetime, settings: Setting
     ticket.assignee = actor
     record(ticket, "taken", actor=actor, now=now, from_status=old, to_status=new,
            previous_assignee=previous.name if previous else None)
+    clocks.on_taken(ticket, now)
 
 
 def assign_ticket(ticket: Ticket, *, assignee: User, actor: User, now: datetime,
@@ -218,6 +241,7 @@ def assign_ticket(ticket: Ticket, *, assignee: User, actor: User, now: datetime,
     ticket.assignee = assignee
     record(ticket, "assigned", actor=actor, now=now, from_status=old, to_status=new,
            assignee=assignee.name)
+    clocks.on_taken(ticket, now)
 
 
 def ask_requester(ticket: Ticket, *, actor: User, question: str, now: datetime,
@@ -227,6 +251,7 @@ def ask_requester(ticket: Ticket, *, actor: User, question: str, now: datetime,
                     params={"message": question})
     _add_message(ticket, actor, question.strip(), internal=False, now=now, settings=settings)
     record(ticket, "asked_requester", actor=actor, now=now, from_status=old, to_status=new)
+    clocks.on_public_reply(ticket, now)
 
 
 def requester_reply(
@@ -273,6 +298,7 @@ def _reopen_effects(ticket: Ticket, actor: User | None, now: datetime, old: str,
     ticket.resolved_at = None
     ticket.closed_at = None
     ticket.assignee = None
+    clocks.on_group_changed(ticket, ticket.owner_group, now)
 
 
 def reopen_ticket(ticket: Ticket, *, actor: User, actor_kind: str, message: str, now: datetime,
@@ -294,6 +320,8 @@ def resolve_ticket(ticket: Ticket, *, actor: User, note: str, now: datetime, set
     _add_message(ticket, actor, note.strip(), internal=False, now=now, settings=settings)
     record(ticket, "resolved", actor=actor, now=now, from_status=old, to_status=new,
            reason=note.strip())
+    # The resolution note is the agent's public word to the requester, too.
+    clocks.on_public_reply(ticket, now)
 
 
 def confirm_resolution(ticket: Ticket, *, actor: User, now: datetime, settings: Settings) -> None:
@@ -311,6 +339,23 @@ def cancel_ticket(ticket: Ticket, *, actor: User, actor_kind: str, reason: str, 
     ticket.closed_at = now
     record(ticket, "cancelled", actor=actor, now=now, from_status=old, to_status=new,
            reason=reason.strip())
+
+
+def change_priority(ticket: Ticket, *, impact: int, urgency: int, actor: User | None,
+                    reason: str, now: datetime, settings: Settings,
+                    expected_version: int | None = None) -> None:
+    """New impact and urgency; the SLA targets follow the new priority from now on."""
+    check_version(ticket, expected_version)
+    if not reason.strip():
+        raise DomainError(N_("Give a reason."))
+    old = ticket.priority
+    ticket.impact, ticket.urgency = impact, urgency
+    ticket.priority = priority_for(impact, urgency, settings.priority_matrix)
+    touch(ticket, actor, now)
+    record(ticket, "priority_changed", actor=actor, now=now, reason=reason.strip(),
+           from_priority=old, to_priority=ticket.priority)
+    if ticket.priority != old:
+        clocks.on_priority_changed(ticket, now)
 
 
 def auto_close_resolved(*, now: datetime, settings: Settings) -> list[str]:

@@ -47,9 +47,11 @@ def _page(ticket: Ticket, form: dict[str, str] | None = None, errors: dict[str, 
           status: int = 200) -> tuple[str, int]:
     events = available_events(ticket, REQUESTER, edge.now(), edge.settings())
     messages = [m for m in ticket.messages if not m.internal]
-    history = [e for e in ticket.events if e.kind not in ("noted", "consulted",
-                                                          "consultation_answered",
-                                                          "consultation_closed")]
+    # Staff-only steps (notes, consultations, SLA mechanics) stay off the requester's page.
+    history = [e for e in ticket.events
+               if e.kind not in ("noted", "consulted", "consultation_answered",
+                                 "consultation_closed", "priority_raised")
+               and not e.kind.startswith("sla_")]
     return render_template("tickets/portal_ticket.html", ticket=ticket, events=events,
                            messages=messages, history=history, form=form or {},
                            errors=errors or {}), status

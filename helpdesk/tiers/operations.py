@@ -11,11 +11,19 @@ from helpdesk.config import Settings
 from helpdesk.core.errors import DomainError
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
+from helpdesk.sla import clocks
 from helpdesk.tickets.history import record
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.operations import add_reply, move, touch
 from helpdesk.tiers.models import Consultation, ConsultationStatus, SupportGroup
-from helpdesk.workflows.definitions import AGENT
+from helpdesk.workflows.definitions import AGENT, SYSTEM
+
+
+def next_tier_group(ticket: Ticket) -> SupportGroup | None:
+    """Where functional escalation sends a ticket: the service's next level, if it has one."""
+    targets = escalation_targets(ticket)
+    next_tier = ticket.assigned_group.tier + 1
+    return next((g for g in targets if g.tier == next_tier), None)
 
 
 def escalation_targets(ticket: Ticket) -> list[SupportGroup]:
@@ -30,18 +38,25 @@ def escalation_targets(ticket: Ticket) -> list[SupportGroup]:
     return preferred + [g for g in others if g not in preferred]
 
 
-def escalate_ticket(ticket: Ticket, *, to_group: SupportGroup, actor: User, reason: str,
-                    now: datetime, settings: Settings, expected_version: int | None = None) -> None:
-    """Functional escalation: the ticket moves to a group at a higher tier, unassigned."""
-    old, new = move(ticket, "escalate", actor=actor, actor_kind=AGENT, now=now, settings=settings,
+def escalate_ticket(ticket: Ticket, *, to_group: SupportGroup, actor: User | None, reason: str,
+                    now: datetime, settings: Settings, expected_version: int | None = None,
+                    reason_params: dict[str, str] | None = None) -> None:
+    """Functional escalation: the ticket moves to a group at a higher tier, unassigned.
+
+    ``actor`` None is the helpdesk itself (an OLA breach escalates the ticket).
+    """
+    kind = AGENT if actor is not None else SYSTEM
+    old, new = move(ticket, "escalate", actor=actor, actor_kind=kind, now=now, settings=settings,
                     expected_version=expected_version,
                     params={"reason": reason, "target_tier": to_group.tier})
     from_group = ticket.assigned_group
     ticket.assigned_group = to_group
     ticket.assignee = None
+    clocks.on_group_changed(ticket, to_group, now)
     record(ticket, "escalated", actor=actor, now=now, from_status=old, to_status=new,
            from_group=from_group, to_group=to_group, reason=reason.strip(),
-           from_tier=from_group.tier, to_tier=to_group.tier)
+           from_tier=from_group.tier, to_tier=to_group.tier,
+           **({"reason_params": reason_params} if reason_params is not None else {}))
 
 
 def return_to_level_1(ticket: Ticket, *, actor: User, reason: str, now: datetime,
@@ -53,6 +68,7 @@ def return_to_level_1(ticket: Ticket, *, actor: User, reason: str, now: datetime
     from_group = ticket.assigned_group
     ticket.assigned_group = ticket.owner_group
     ticket.assignee = None
+    clocks.on_group_changed(ticket, ticket.owner_group, now)
     record(ticket, "returned_to_level_1", actor=actor, now=now, from_status=old, to_status=new,
            from_group=from_group, to_group=ticket.owner_group, reason=reason.strip(),
            from_tier=from_group.tier, to_tier=ticket.owner_group.tier)

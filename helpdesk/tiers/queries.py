@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
@@ -33,7 +34,7 @@ STATUS_FILTERS: dict[str, set[str]] = {
     "resolved": _states(RESOLVED),
     "closed": _states(TERMINAL),
 }
-SORTS = ("priority", "newest", "oldest")
+SORTS = ("sla", "priority", "newest", "oldest")
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class QueueFilter:
     priority: int | None = None
     tier: int | None = None
     mine_only_user: int | None = None
-    sort: str = "priority"
+    sort: str = "sla"
     page: int = 1
     include_confidential: bool = True
 
@@ -62,12 +63,14 @@ def queue_query(f: QueueFilter) -> Select[tuple[Ticket]]:
         query = query.where(Ticket.assignee_id == f.mine_only_user)
     if not f.include_confidential:
         query = query.where(Ticket.confidential.is_(False))
-    order = {
+    order: dict[str, tuple[Any, ...]] = {
+        # Nearest SLA due first; tickets without a running clock after them, by priority.
+        "sla": (Ticket.sla_due_at.asc().nulls_last(), Ticket.priority.asc()),
         "priority": (Ticket.priority.asc(), Ticket.created_at.asc()),
         "newest": (Ticket.created_at.desc(),),
         "oldest": (Ticket.created_at.asc(),),
-    }[f.sort if f.sort in SORTS else "priority"]
-    return query.order_by(*order, Ticket.id.desc())
+    }
+    return query.order_by(*order[f.sort if f.sort in SORTS else "sla"], Ticket.id.desc())
 
 
 def queue_page(f: QueueFilter) -> list[Ticket]:

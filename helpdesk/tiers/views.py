@@ -65,14 +65,14 @@ def queue(code: str) -> str:
         group_ids = [group.id]
         member = user in group.members or group.lead_id == user.id
     status = request.args.get("status", "active")
-    sort = request.args.get("sort", "priority")
+    sort = request.args.get("sort", "sla")
     qfilter = QueueFilter(
         group_ids=group_ids,
         status=status if status in STATUS_FILTERS or status == "all" else "active",
         priority=_int_arg("priority"),
         tier=_int_arg("tier") if group is None else None,
         mine_only_user=user.id if request.args.get("mine") == "1" else None,
-        sort=sort if sort in SORTS else "priority",
+        sort=sort if sort in SORTS else "sla",
         page=_int_arg("page") or 1,
         include_confidential=member,
     )

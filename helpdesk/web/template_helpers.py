@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import format_datetime, get_locale, gettext
@@ -29,12 +29,51 @@ HISTORY_LABELS = {
     "consulted": N_("Group consulted"),
     "consultation_answered": N_("Consultation answered"),
     "consultation_closed": N_("Consultation closed"),
+    "priority_changed": N_("Priority changed"),
+    "priority_raised": N_("Priority raised after an SLA breach"),
+    "sla_warning": N_("SLA at risk"),
+    "sla_breach": N_("SLA breached"),
 }
+
+METRIC_LABELS = {
+    "first_response": N_("First response"),
+    "resolution": N_("Resolution"),
+    "ola_take": N_("Taken from the queue (OLA)"),
+    "ola_handle": N_("Passed on or resolved (OLA)"),
+}
+CLOCK_STATE_LABELS = {
+    "running": N_("Running"),
+    "paused": N_("Paused"),
+    "met": N_("Met"),
+    "breached": N_("Breached"),
+}
+CLOCK_REASON_LABELS = {
+    "weekend": N_("weekend"),
+    "priority": N_("the priority changed"),
+    "calendar": N_("the calendar changed"),
+    "policy": N_("the SLA policy changed"),
+    "reopened": N_("the ticket was reopened"),
+    "public_reply": N_("first public reply"),
+    "taken": N_("taken"),
+    "passed_on": N_("passed on to another group"),
+}
+SLA_STATE_LABELS = {"ok": N_("On time"), "at_risk": N_("At risk"), "breached": N_("Breached")}
 
 TYPE_LABELS = {"incident": N_("Incident"), "service_request": N_("Service request")}
 CHANNEL_LABELS = {"web": N_("Web"), "email": N_("E-mail"), "api": N_("API"), "phone": N_("Phone")}
 LEVEL_LABELS = {1: N_("High"), 2: N_("Medium"), 3: N_("Low")}
 CONSULTATION_LABELS = {"open": N_("Open"), "answered": N_("Answered"), "closed": N_("Closed")}
+
+
+def clock_reason(code: str | None) -> str:
+    """Why a clock stopped, paused or changed: a workflow state, a named cause, or a holiday."""
+    if code is None:
+        return ""
+    if code in STATUS_LABELS:
+        return gettext(STATUS_LABELS[code])
+    if code in CLOCK_REASON_LABELS:
+        return gettext(CLOCK_REASON_LABELS[code])
+    return code  # a holiday's own name or an administrator's reason, already in Swedish
 
 
 def label(table: dict[Any, str], key: Any) -> str:
@@ -51,17 +90,38 @@ def localized(obj: Any, attr: str) -> str:
     return str(getattr(obj, attr) or "")
 
 
+def business_duration(value: timedelta | int) -> str:
+    """2 h 10 min, for people checking a clock by hand (whole minutes, rounded down)."""
+    micros = value if isinstance(value, int) else int(value.total_seconds() * 1_000_000)
+    sign = "−" if micros < 0 else ""
+    minutes = abs(micros) // 60_000_000
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{sign}{hours} h {minutes} min"
+    return f"{sign}{hours} h" if hours else f"{sign}{minutes} min"
+
+
+def local_day(value: datetime | None) -> str:
+    return format_datetime(value, "EEE d MMM") if value else ""
+
+
 def local_time(value: datetime | None) -> str:
     return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
 
 
 def translate_params(template: str, params: dict[str, Any] | None) -> str:
+    """A stored message in the reader's language; English names where they were kept."""
     text = gettext(template)
-    return text % params if params else text
+    if not params:
+        return text
+    if str(get_locale()) == "en":
+        params = {key: params.get(f"{key}_en", value) for key, value in params.items()}
+    return text % params
 
 
 GLOBALS = {
     "get_locale": get_locale,
+    "clock_reason": clock_reason,
     "label": label,
     "localized": localized,
     "translate_params": translate_params,
@@ -69,9 +129,14 @@ GLOBALS = {
     "EVENT_LABELS": EVENT_LABELS,
     "HISTORY_LABELS": HISTORY_LABELS,
     "TYPE_LABELS": TYPE_LABELS,
+    "METRIC_LABELS": METRIC_LABELS,
+    "CLOCK_STATE_LABELS": CLOCK_STATE_LABELS,
+    "SLA_STATE_LABELS": SLA_STATE_LABELS,
+    "CLOCK_REASON_LABELS": CLOCK_REASON_LABELS,
     "CHANNEL_LABELS": CHANNEL_LABELS,
     "LEVEL_LABELS": LEVEL_LABELS,
     "LIFECYCLE_LABELS": LIFECYCLE_LABELS,
     "CONSULTATION_LABELS": CONSULTATION_LABELS,
 }
-FILTERS = {"local_time": local_time}
+FILTERS = {"local_time": local_time, "business_duration": business_duration,
+           "local_day": local_day}

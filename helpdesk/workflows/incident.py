@@ -45,6 +45,8 @@ TRANSITIONS = (
         "escalate",
         ("new", "open", "in_progress"),
         "open",
+        # The system escalates too: functional escalation when a group breaches its OLA.
+        performed_by=(AGENT, SYSTEM),
         guards=("below_top_tier", "has_reason", "target_is_higher_tier"),
     ),
     Transition(

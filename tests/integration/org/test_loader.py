@@ -250,5 +250,6 @@ def test_cli_loads_a_valid_file(app, session, tmp_path):
     result = app.test_cli_runner().invoke(helpdesk_cli, ["org", "load", str(path)])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == (
-        f"Loaded 2 departments, 4 groups, 1 services, 2 users, 1 routing rules from {path}.")
+        f"Loaded 0 calendars, 0 SLA policies, 2 departments, 4 groups, 1 services, 2 users, "
+        f"1 routing rules from {path}.")
     assert counts()["groups"] == 4

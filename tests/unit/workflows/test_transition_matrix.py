@@ -45,9 +45,9 @@ INCIDENT_MOVES: dict[tuple[str, str], tuple[str, set[str], str | None]] = {
     ("waiting_for_customer", "assign"): ("waiting_for_customer", {"agent"}, None),
     ("in_progress", "ask_requester"): ("waiting_for_customer", {"agent"}, None),
     ("waiting_for_customer", "requester_replied"): ("in_progress", {"requester"}, None),
-    ("new", "escalate"): ("open", {"agent"}, BELOW_TOP),
-    ("open", "escalate"): ("open", {"agent"}, BELOW_TOP),
-    ("in_progress", "escalate"): ("open", {"agent"}, BELOW_TOP),
+    ("new", "escalate"): ("open", {"agent", "system"}, BELOW_TOP),
+    ("open", "escalate"): ("open", {"agent", "system"}, BELOW_TOP),
+    ("in_progress", "escalate"): ("open", {"agent", "system"}, BELOW_TOP),
     ("open", "return_to_level_1"): ("open", {"agent"}, ABOVE_L1),
     ("in_progress", "return_to_level_1"): ("open", {"agent"}, ABOVE_L1),
     ("new", "resolve"): ("resolved", {"agent"}, None),
@@ -115,7 +115,8 @@ def stand_in_ticket(workflow: str, state: str, tier: int, in_window: bool) -> Si
     """Just what ``move`` reads and writes on a ticket; no database needed."""
     return SimpleNamespace(type=workflow, status=state, version=1,
                            assigned_group=SimpleNamespace(tier=tier),
-                           resolved_at=resolved_at(in_window), updated_at=None, updated_by=None)
+                           resolved_at=resolved_at(in_window), updated_at=None, updated_by=None,
+                           clocks=[])
 
 
 def test_the_table_covers_exactly_the_workflows_states_and_events():

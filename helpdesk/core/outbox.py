@@ -1,0 +1,46 @@
+"""The outbox: messages to send, committed with the change that caused them.
+
+Writing a row here is part of the change's transaction, so a rolled-back change
+notifies nobody. Sending (SMTP, retries) reads rows with ``sent_at`` empty.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from helpdesk.core.types import UTCDateTime
+from helpdesk.extensions import db
+
+
+class OutboxMessage(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recipient_email: Mapped[str] = mapped_column(String(254))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    locale: Mapped[str] = mapped_column(String(5), default="sv")
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def queue_message(*, kind: str, recipient_email: str, subject: str, body: str, now: datetime,
+                  recipient_user_id: int | None = None, ticket_id: int | None = None,
+                  locale: str = "sv", payload: dict[str, Any] | None = None) -> OutboxMessage:
+    message = OutboxMessage(
+        kind=kind, recipient_email=recipient_email, recipient_user_id=recipient_user_id,
+        ticket_id=ticket_id, locale=locale, subject=subject, body=body, payload=payload or {},
+        created_at=now,
+    )
+    db.session.add(message)
+    return message

@@ -1,0 +1,279 @@
+"""Starting, pausing, resuming, stopping and recomputing a ticket's clocks.
+
+The ticket operations call the ``on_*`` hooks after the workflow has moved the
+ticket; every clock change is recorded as a TicketEvent (``sla_clock_*``) whose
+details let ``clock_math.replay`` add the history up again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from helpdesk.extensions import db
+from helpdesk.sla import clock_math
+from helpdesk.sla.calendar import BusinessCalendar
+from helpdesk.sla.models import (
+    OLA_METRICS,
+    SLA_METRICS,
+    AlertKind,
+    Calendar,
+    ClockStatus,
+    Metric,
+    OlaPolicy,
+    SlaAlert,
+    SlaClock,
+    SlaPolicy,
+)
+from helpdesk.tickets.history import record
+from helpdesk.tickets.models import Ticket
+from helpdesk.tiers.models import SupportGroup
+
+DEFAULT_PAUSED_STATES = ("waiting_for_customer",)
+RESOLVED_STATES = ("resolved",)
+FINAL_STATES = ("closed", "cancelled")
+
+_calendars: dict[tuple[int, str], BusinessCalendar] = {}
+
+
+def business_calendar(calendar: Calendar) -> BusinessCalendar:
+    """The pure calendar for a row, built once per definition."""
+    key = (calendar.id, repr((calendar.timezone, calendar.weekly_hours, calendar.holiday_country,
+                              calendar.holiday_categories, calendar.extra_closed_days,
+                              calendar.extra_open_days, calendar.shortened_close)))
+    if key not in _calendars:
+        _calendars[key] = calendar.business_calendar()
+    return _calendars[key]
+
+
+def _minutes(value: int) -> int:
+    return value * 60 * 1_000_000
+
+
+def _mark(clock: SlaClock, kind: str, now: datetime, **details: Any) -> None:
+    record(clock.ticket, f"sla_clock_{kind}", actor=None, now=now,
+           clock_id=clock.id, metric=clock.metric.value, elapsed_us=clock.elapsed_us,
+           target_us=clock.target_us, **details)
+
+
+def reschedule(clock: SlaClock) -> None:
+    """Due, warning and next-attention times from the row's counted time and target."""
+    if clock.status != ClockStatus.RUNNING or clock.segment_started_at is None:
+        clock.due_at = clock.warn_at = clock.next_attention_at = None
+        return
+    times = clock_math.schedule(clock.elapsed_us, clock.segment_started_at, clock.target_us,
+                                clock.warning_percent, business_calendar(clock.calendar))
+    clock.due_at, clock.warn_at = times.due_at, times.warn_at
+    pending = []
+    if clock.warned_at is None:
+        pending.append(times.warn_at)
+    if clock.breached_at is None:
+        pending.append(times.due_at)
+    clock.next_attention_at = min(pending) if pending else None
+
+
+def start_clock(ticket: Ticket, metric: Metric, *, calendar: Calendar, target_minutes: int,
+                warning_percent: int, now: datetime, sla_policy: SlaPolicy | None = None,
+                ola_policy: OlaPolicy | None = None, group: SupportGroup | None = None) -> SlaClock:
+    clock = SlaClock(
+        ticket=ticket, metric=metric, calendar=calendar, target_us=_minutes(target_minutes),
+        warning_percent=warning_percent, status=ClockStatus.RUNNING, started_at=now,
+        elapsed_us=0, segment_started_at=now, sla_policy=sla_policy, ola_policy=ola_policy,
+        group=group,
+    )
+    db.session.add(clock)
+    reschedule(clock)
+    db.session.flush()
+    _mark(clock, clock_math.STARTED, now, due_at=_iso(clock.due_at),
+          group_id=group.id if group else None)
+    return clock
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def pause(clock: SlaClock, now: datetime, reason: str) -> None:
+    if clock.status != ClockStatus.RUNNING:
+        return
+    calendar = business_calendar(clock.calendar)
+    clock.elapsed_us = clock_math.counted(clock.elapsed_us, clock.segment_started_at, now, calendar)
+    clock.segment_started_at = None
+    clock.status = ClockStatus.PAUSED
+    reschedule(clock)
+    _mark(clock, clock_math.PAUSED, now, reason=reason)
+
+
+def resume(clock: SlaClock, now: datetime, reason: str | None = None) -> None:
+    if clock.status == ClockStatus.RUNNING:
+        return
+    clock.status = ClockStatus.RUNNING
+    clock.segment_started_at = now
+    clock.stopped_at = None
+    reschedule(clock)
+    _mark(clock, clock_math.RESUMED, now, due_at=_iso(clock.due_at), reason=reason)
+
+
+def stop(clock: SlaClock, now: datetime, reason: str) -> None:
+    if clock.status == ClockStatus.STOPPED:
+        return
+    calendar = business_calendar(clock.calendar)
+    clock.elapsed_us = clock_math.counted(clock.elapsed_us, clock.segment_started_at, now, calendar)
+    if clock.elapsed_us > clock.target_us and clock.breached_at is None:
+        # Stopped late before the sweep saw it: the breach still happened, once.
+        due = clock.due_at or now
+        record_alert(clock, AlertKind.BREACH, at=due, now=now, by="stop")
+    clock.segment_started_at = None
+    clock.status = ClockStatus.STOPPED
+    clock.stopped_at = now
+    reschedule(clock)
+    _mark(clock, clock_math.STOPPED, now, reason=reason,
+          met=clock.breached_at is None)
+
+
+def recompute(clock: SlaClock, now: datetime, *, reason: str, target_minutes: int | None = None,
+              calendar: Calendar | None = None, old_calendar: BusinessCalendar | None = None) -> None:
+    """A new target or calendar from ``now`` on; the time already counted stays counted."""
+    if clock.status == ClockStatus.RUNNING:
+        counting_calendar = old_calendar or business_calendar(clock.calendar)
+        clock.elapsed_us = clock_math.counted(clock.elapsed_us, clock.segment_started_at, now,
+                                              counting_calendar)
+        clock.segment_started_at = now
+    if target_minutes is not None:
+        clock.target_us = _minutes(target_minutes)
+    if calendar is not None:
+        clock.calendar = calendar
+    reschedule(clock)
+    _mark(clock, clock_math.RECOMPUTED, now, reason=reason, due_at=_iso(clock.due_at))
+
+
+def record_alert(clock: SlaClock, kind: AlertKind, *, at: datetime, now: datetime,
+                 by: str) -> bool:
+    """Record a warning or breach; False if it was recorded before (by anyone, ever).
+
+    The unique constraint decides, inside a savepoint, so two schedulers racing
+    for the same clock cannot both record it.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with db.session.begin_nested():
+            db.session.add(SlaAlert(clock_id=clock.id, kind=kind, at=at, recorded_at=now,
+                                    recorded_by=by))
+    except IntegrityError:
+        return False
+    if kind == AlertKind.WARNING:
+        clock.warned_at = at
+    else:
+        clock.breached_at = at
+    record(clock.ticket, f"sla_{kind.value}", actor=None, now=now, clock_id=clock.id,
+           metric=clock.metric.value, due_at=_iso(clock.due_at), at=at.isoformat())
+    return True
+
+
+# Hooks the ticket operations call ------------------------------------------------------
+
+
+def _clocks(ticket: Ticket, metrics: frozenset[Metric]) -> list[SlaClock]:
+    return [c for c in ticket.clocks if c.metric in metrics and c.status != ClockStatus.STOPPED]
+
+
+def _paused_states(clock: SlaClock) -> tuple[str, ...]:
+    if clock.sla_policy is not None:
+        return tuple(clock.sla_policy.paused_states or ())
+    return DEFAULT_PAUSED_STATES
+
+
+def on_ticket_created(ticket: Ticket, now: datetime) -> None:
+    policy = ticket.service.sla_policy
+    if policy is not None:
+        for metric in (Metric.FIRST_RESPONSE, Metric.RESOLUTION):
+            minutes = policy.target_minutes(ticket.priority, metric.value)
+            if minutes is not None:
+                start_clock(ticket, metric, calendar=policy.calendar, target_minutes=minutes,
+                            warning_percent=policy.warning_percent, now=now, sla_policy=policy)
+    _start_ola(ticket, ticket.assigned_group, Metric.OLA_TAKE, now)
+    refresh_ticket(ticket)
+
+
+def _start_ola(ticket: Ticket, group: SupportGroup, metric: Metric, now: datetime) -> None:
+    ola = db.session.query(OlaPolicy).filter_by(group_id=group.id).one_or_none()
+    minutes = None
+    if ola is not None:
+        minutes = ola.take_minutes if metric == Metric.OLA_TAKE else ola.handle_minutes
+    if ola is not None and minutes is not None:
+        start_clock(ticket, metric, calendar=ola.calendar, target_minutes=minutes,
+                    warning_percent=ola.warning_percent, now=now, ola_policy=ola, group=group)
+
+
+def on_status_changed(ticket: Ticket, old: str, new: str, now: datetime) -> None:
+    for clock in _clocks(ticket, SLA_METRICS | OLA_METRICS):
+        paused = _paused_states(clock)
+        # A resolved ticket has had its answer (the resolution note) and left every queue.
+        if new in FINAL_STATES or new in RESOLVED_STATES:
+            stop(clock, now, reason=new)
+        elif new in paused and old not in paused:
+            pause(clock, now, reason=new)
+        elif old in paused and new not in paused:
+            resume(clock, now, reason=new)
+    if old in RESOLVED_STATES + FINAL_STATES and new not in RESOLVED_STATES + FINAL_STATES:
+        # Reopening resumes the resolution clock: the promise was not kept after all.
+        for clock in ticket.clocks:
+            if clock.metric == Metric.RESOLUTION and clock.status == ClockStatus.STOPPED:
+                resume(clock, now, reason="reopened")
+    refresh_ticket(ticket)
+
+
+def on_public_reply(ticket: Ticket, now: datetime) -> None:
+    """An agent's first public reply meets the first-response promise."""
+    for clock in _clocks(ticket, frozenset({Metric.FIRST_RESPONSE})):
+        stop(clock, now, reason="public_reply")
+    refresh_ticket(ticket)
+
+
+def on_taken(ticket: Ticket, now: datetime) -> None:
+    for clock in _clocks(ticket, frozenset({Metric.OLA_TAKE})):
+        stop(clock, now, reason="taken")
+    if not _clocks(ticket, frozenset({Metric.OLA_HANDLE})):
+        _start_ola(ticket, ticket.assigned_group, Metric.OLA_HANDLE, now)
+    refresh_ticket(ticket)
+
+
+def on_group_changed(ticket: Ticket, new_group: SupportGroup, now: datetime) -> None:
+    for clock in _clocks(ticket, OLA_METRICS):
+        stop(clock, now, reason="passed_on")
+    _start_ola(ticket, new_group, Metric.OLA_TAKE, now)
+    refresh_ticket(ticket)
+
+
+def on_priority_changed(ticket: Ticket, now: datetime) -> None:
+    for clock in _clocks(ticket, SLA_METRICS):
+        policy = clock.sla_policy
+        minutes = policy.target_minutes(ticket.priority, clock.metric.value) if policy else None
+        if minutes is not None:
+            recompute(clock, now, reason="priority", target_minutes=minutes)
+    refresh_ticket(ticket)
+
+
+def refresh_ticket(ticket: Ticket) -> None:
+    """The ticket's SLA summary the queues sort and mark by."""
+    clocks = list(ticket.clocks)
+    if not clocks:
+        ticket.sla_due_at, ticket.sla_state = None, None
+        return
+    running = [c.due_at for c in clocks if c.status == ClockStatus.RUNNING and c.due_at]
+    ticket.sla_due_at = min(running) if running else None
+    customer = [c for c in clocks if c.metric in SLA_METRICS] or clocks
+    if any(c.breached_at for c in customer):
+        ticket.sla_state = "breached"
+    elif any(c.warned_at and c.status != ClockStatus.STOPPED for c in customer):
+        ticket.sla_state = "at_risk"
+    else:
+        ticket.sla_state = "ok"
+
+
+def remaining(clock: SlaClock, now: datetime) -> timedelta:
+    """Business time left before the clock falls due (negative when overdue)."""
+    used = clock_math.counted(clock.elapsed_us, clock.segment_started_at, now,
+                              business_calendar(clock.calendar))
+    return timedelta(microseconds=clock.target_us - used)

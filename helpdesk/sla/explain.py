@@ -1,0 +1,105 @@
+"""A clock's due time as lines a person can check by hand (pure).
+
+Thu 18 Jun 15:00 started · counted 15:00–17:00 = 2 h · Fri 19 Jun closed:
+Midsommarafton · Sat–Sun closed: weekend · paused 2 h 10 min waiting for the
+requester · … The lines add up to the counted business time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from helpdesk.sla.calendar import BusinessCalendar, closed_reason, open_intervals
+from helpdesk.sla.clock_math import (
+    PAUSED,
+    RECOMPUTED,
+    RESUMED,
+    STARTED,
+    STOPPED,
+    Mark,
+    us,
+)
+
+MAX_DAY_LINES = 40  # a clock that ran for months shows its first weeks, then a summary
+
+
+@dataclass(frozen=True)
+class Line:
+    kind: str  # started, counted, closed, paused, resumed, recomputed, stopped, more
+    start: datetime  # local time
+    end: datetime | None = None  # local time
+    business_us: int = 0
+    reason: str | None = None
+
+
+def explain(marks: Sequence[Mark], calendar: BusinessCalendar, now: datetime) -> list[Line]:
+    zone = ZoneInfo(calendar.timezone)
+    lines: list[Line] = []
+    segment: datetime | None = None
+    paused_since: datetime | None = None
+    for mark in [*marks, Mark("now", now)]:
+        if segment is not None and mark.kind in (PAUSED, STOPPED, RECOMPUTED, "now"):
+            lines.extend(_segment_lines(segment, mark.at, calendar, zone))
+            segment = None if mark.kind in (PAUSED, STOPPED) else mark.at
+        if mark.kind in (STARTED, RESUMED):
+            if paused_since is not None:
+                lines.append(Line(PAUSED, paused_since.astimezone(zone), mark.at.astimezone(zone),
+                                  reason=_paused_reason(marks, paused_since)))
+                paused_since = None
+            segment = mark.at
+            lines.append(Line(mark.kind, mark.at.astimezone(zone)))
+        elif mark.kind == PAUSED:
+            paused_since = mark.at
+        elif mark.kind in (STOPPED, RECOMPUTED):
+            lines.append(Line(mark.kind, mark.at.astimezone(zone), reason=mark.reason))
+        elif mark.kind == "now" and paused_since is not None:
+            lines.append(Line(PAUSED, paused_since.astimezone(zone), None,
+                              reason=_paused_reason(marks, paused_since)))
+    return lines
+
+
+def _paused_reason(marks: Sequence[Mark], at: datetime) -> str | None:
+    return next((m.reason for m in marks if m.kind == PAUSED and m.at == at), None)
+
+
+def _segment_lines(start: datetime, end: datetime, calendar: BusinessCalendar,
+                   zone: ZoneInfo) -> list[Line]:
+    """Per local day of a running segment: the open stretches counted, or why it was closed."""
+    if end <= start:
+        return []
+    by_day: dict[date, list[tuple[datetime, datetime]]] = {}
+    for a, b in open_intervals(start, end, calendar):
+        local_a, local_b = a.astimezone(zone), b.astimezone(zone)
+        by_day.setdefault(local_a.date(), []).append((local_a, local_b))
+    lines: list[Line] = []
+    day, last = start.astimezone(zone).date(), (end - timedelta(microseconds=1)).astimezone(zone).date()
+    closed_run: Line | None = None
+    shown = 0
+    while day <= last:
+        if day in by_day:
+            if closed_run:
+                lines.append(closed_run)
+                closed_run = None
+            for a, b in by_day[day]:
+                if shown < MAX_DAY_LINES:
+                    lines.append(Line("counted", a, b, us(b - a)))
+                shown += 1
+        elif (why := closed_reason(day, calendar)) is not None:
+            moment = datetime.combine(day, datetime.min.time(), zone)
+            if closed_run and closed_run.reason == why:
+                closed_run = Line("closed", closed_run.start, moment, reason=why)
+            else:
+                if closed_run:
+                    lines.append(closed_run)
+                closed_run = Line("closed", moment, moment, reason=why)
+        day += timedelta(days=1)
+    if closed_run:
+        lines.append(closed_run)
+    if shown > MAX_DAY_LINES:
+        rest = sum(us(b - a) for spans in by_day.values() for a, b in spans) - sum(
+            line.business_us for line in lines if line.kind == "counted")
+        lines.append(Line("more", start.astimezone(zone), end.astimezone(zone), rest))
+    return lines

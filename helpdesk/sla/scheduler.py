@@ -1,0 +1,104 @@
+"""The scheduler process: wakes the sweep and the other jobs, one leader at a time.
+
+Several scheduler processes may run against one database (one per host, say).
+Each tick, a process tries to take or renew the lease; only the holder runs the
+jobs, inside the same transaction as the lease update, so the lease row stays
+locked while it works. If the holder dies, its lease runs out and another
+process takes over at its next tick. No timer lives only in memory: every due
+time is a column, so a restart finds all the work still there.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from helpdesk.config import Settings
+from helpdesk.core import lease
+from helpdesk.core.clock import utcnow
+from helpdesk.extensions import db
+from helpdesk.sla.sweep import SweepResult, sweep_all
+from helpdesk.tickets.operations import auto_close_resolved
+
+log = logging.getLogger(__name__)
+LEASE = "scheduler"
+
+
+@dataclass(frozen=True)
+class Timing:
+    tick: timedelta  # how often each process tries the lease
+    lease: timedelta  # how long a lease lasts without renewal (takeover time)
+    sweep: timedelta  # how often the leader sweeps
+
+    @classmethod
+    def from_environment(cls) -> Timing:
+        def seconds(name: str, default: float) -> timedelta:
+            return timedelta(seconds=float(os.environ.get(name, default)))
+
+        return cls(tick=seconds("HELPDESK_SCHEDULER_TICK_SECONDS", 10),
+                   lease=seconds("HELPDESK_SCHEDULER_LEASE_SECONDS", 30),
+                   sweep=seconds("HELPDESK_SWEEP_SECONDS", 30))
+
+
+@dataclass(frozen=True)
+class TickResult:
+    leader: bool
+    swept: SweepResult | None = None
+    closed: tuple[str, ...] = ()
+
+
+class Leader:
+    """One process's turn-taking: ``tick`` is what the timer calls."""
+
+    def __init__(self, app: Flask, timing: Timing, holder: str | None = None) -> None:
+        self.app = app
+        self.timing = timing
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._last_sweep: datetime | None = None
+
+    def tick(self, now: datetime | None = None) -> TickResult:
+        with self.app.app_context():
+            moment = now or utcnow()
+            try:
+                if not lease.acquire(LEASE, self.holder, moment, self.timing.lease):
+                    db.session.rollback()
+                    return TickResult(leader=False)
+                result = TickResult(leader=True)
+                if self._last_sweep is None or moment - self._last_sweep >= self.timing.sweep:
+                    settings: Settings = self.app.config["HELPDESK"]
+                    swept = sweep_all(now=moment, settings=settings, worker=self.holder)
+                    closed = auto_close_resolved(now=moment, settings=settings)
+                    result = TickResult(leader=True, swept=swept, closed=tuple(closed))
+                db.session.commit()
+                if result.swept is not None:
+                    self._last_sweep = moment
+                    if result.swept.warnings or result.swept.breaches or result.closed:
+                        log.info("%s: %d warnings, %d breaches, %d closed", self.holder,
+                                 len(result.swept.warnings), len(result.swept.breaches),
+                                 len(result.closed))
+                return result
+            except Exception:
+                db.session.rollback()
+                log.exception("scheduler tick failed; the next tick tries again")
+                return TickResult(leader=False)
+            finally:
+                db.session.remove()
+
+
+def build(app: Flask, *, background: bool, timing: Timing | None = None) -> tuple[BaseScheduler, Leader]:
+    timing = timing or Timing.from_environment()
+    leader = Leader(app, timing)
+    scheduler: BaseScheduler = BackgroundScheduler() if background else BlockingScheduler()
+    scheduler.add_job(leader.tick, "interval", seconds=timing.tick.total_seconds(),
+                      next_run_time=datetime.now().astimezone(), max_instances=1, coalesce=True,
+                      id="tick")
+    return scheduler, leader

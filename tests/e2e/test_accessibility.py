@@ -1,0 +1,178 @@
+"""axe-core (WCAG 2.0/2.1 A and AA) on every page, in Swedish and English, and the keyboard.
+
+Serious and critical violations fail the test; moderate and minor ones are
+printed (run with ``-s`` to read them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from helpdesk.accounts.models import User
+from helpdesk.catalogue.models import Service
+from helpdesk.core.clock import utcnow
+from helpdesk.extensions import db
+from helpdesk.tickets.operations import add_reply, create_ticket, take_ticket
+from helpdesk.tiers.models import SupportGroup
+from helpdesk.tiers.operations import answer_consultation, consult_group, escalate_ticket
+from tests.e2e.live_server import DEMO_PASSWORD, LiveServer
+
+pytestmark = pytest.mark.browser
+
+DEMO_TICKETS = True  # the live server's queues hold the demo's tickets too
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+FAILING = {"serious", "critical"}
+ANNA, OLOF, EVA = ("anna.requester@demo.example", "olof.agent@demo.example",
+                   "eva.agent@demo.example")
+
+
+@pytest.fixture(scope="module")
+def story(live_server: LiveServer) -> str:
+    """A ticket at central support with history, notes and two consultations (one answered)."""
+    settings = live_server.app.config["HELPDESK"]
+    with live_server.database():
+        def user(email: str) -> User:
+            return db.session.scalars(select(User).where(User.email == email)).one()
+
+        def group(code: str) -> SupportGroup:
+            return db.session.scalars(select(SupportGroup).where(SupportGroup.code == code)).one()
+
+        now = utcnow()
+        ticket = create_ticket(
+            requester=user(ANNA), impact=2, urgency=1, now=now, settings=settings,
+            service=db.session.scalars(select(Service).where(Service.code == "epost")).one(),
+            subject="Kalendern synkar inte", description="Mötena syns inte i telefonen.",
+        )
+        lars, olof = user("lars.agent@demo.example"), user(OLOF)
+        take_ticket(ticket, actor=lars, now=now, settings=settings)
+        add_reply(ticket, actor=lars, body="Vi tittar på det.", internal=False, now=now,
+                  settings=settings)
+        escalate_ticket(ticket, to_group=group("central-support"), actor=lars,
+                        reason="Gäller synkroniseringen på servern.", now=now, settings=settings)
+        take_ticket(ticket, actor=olof, now=now, settings=settings)
+        add_reply(ticket, actor=olof, body="Intern: kolla ActiveSync-loggen.", internal=True,
+                  now=now, settings=settings)
+        asked = consult_group(ticket, group=group("natverk-experter"), actor=olof,
+                              question="Blockeras ActiveSync i brandväggen?", now=now)
+        consult_group(ticket, group=group("kommunikation-experter"), actor=olof,
+                      question="Har ni ändrat något i postservern?", now=now)
+        answer_consultation(asked, actor=user("nils.agent@demo.example"),
+                            answer="Nej, brandväggen släpper igenom.", now=now, settings=settings)
+        return ticket.reference
+
+
+@dataclass(frozen=True)
+class Visit:
+    user: str | None
+    path: str | Callable[[Page, str], None]
+
+
+def show_form_errors(page: Page, _reference: str) -> None:
+    """The new-ticket form as it comes back refused (only blanks in the subject)."""
+    page.goto("/portal/services/epost")
+    page.locator("#subject").fill("   ")
+    page.locator("#description").fill("Något är fel.")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+
+
+PAGES = {
+    "login": Visit(None, "/login"),
+    "catalogue": Visit(ANNA, "/portal"),
+    "new ticket form": Visit(ANNA, "/portal/services/epost"),
+    "new ticket form with errors": Visit(ANNA, show_form_errors),
+    "my tickets": Visit(ANNA, "/portal/tickets"),
+    "portal ticket": Visit(ANNA, "/portal/tickets/{reference}"),
+    "agent queues": Visit(OLOF, "/agent"),
+    "agent queue": Visit(OLOF, "/agent/queues/central-support"),
+    "all my queues": Visit(OLOF, "/agent/queues/mine"),
+    "agent ticket (worker)": Visit(OLOF, "/agent/tickets/{reference}"),
+    "agent ticket (consulted group)": Visit(EVA, "/agent/tickets/{reference}"),
+    "not found": Visit(ANNA, "/portal/services/finns-inte"),
+}
+
+
+def open_page(open_as, visit: Visit, locale: str, reference: str) -> Page:
+    page: Page = open_as(visit.user, locale)
+    if visit.user:
+        switch = {"en": "English", "sv": "Svenska"}[locale]
+        if page.locator("html").get_attribute("lang") != locale:
+            page.get_by_role("button", name=switch).click()  # kept on the user
+            expect(page.locator("html")).to_have_attribute("lang", locale)
+    if callable(visit.path):
+        visit.path(page, reference)
+    else:
+        page.goto(visit.path.format(reference=reference))
+    expect(page.locator("html")).to_have_attribute("lang", locale)
+    return page
+
+
+def describe(violation: dict) -> str:
+    nodes = "\n".join(f"      {node['html']}" for node in violation["nodes"][:5])
+    return f"  [{violation['impact']}] {violation['id']}: {violation['help']}\n{nodes}"
+
+
+@pytest.mark.parametrize("locale", ["sv", "en"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_has_no_serious_accessibility_violations(open_as, story, name, locale):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = open_page(open_as, PAGES[name], locale, story)
+    # axe skips hidden content: open every disclosure so the action forms are checked too.
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+
+    assert results.response["passes"], "axe checked nothing"
+    violations = results.response["violations"]
+    for violation in violations:
+        if violation["impact"] not in FAILING:
+            print(f"{name} ({locale}):\n{describe(violation)}")
+    print(f"{name} ({locale}): {len(results.response['passes'])} rules passed, "
+          f"{len(violations)} violated, {len(results.response['incomplete'])} need a person")
+    failing = [v for v in violations if v["impact"] in FAILING]
+    assert not failing, f"{name} ({locale}) at {page.url}:\n" + "\n".join(map(describe, failing))
+
+
+def test_axe_reports_a_planted_violation(open_as):
+    """The harness itself works: a picture without a text alternative is found."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page: Page = open_as(None, "en")
+    page.evaluate("document.querySelector('main').append(document.createElement('img'))")
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+    assert "image-alt" in {v["id"] for v in results.response["violations"]}
+
+
+def test_not_found_page_says_so(open_as, story):
+    page = open_page(open_as, PAGES["not found"], "en", story)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+
+
+def test_keyboard_only_skip_link_first_then_log_in(open_as):
+    page: Page = open_as(None, "en")
+
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()  # shown when focused, hidden otherwise
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("E-mail address")).to_be_focused()
+    page.keyboard.type(ANNA)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password")).to_be_focused()
+    page.keyboard.type(DEMO_PASSWORD)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Log in")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    page.wait_for_url("**/portal#main")  # a redirect keeps the fragment the skip link added
+    expect(page.locator("main h1")).to_be_visible()
+    expect(page.locator("form[action='/logout'] button")).to_be_visible()
