@@ -57,7 +57,7 @@ def run(label: str, url: str, instance: Path) -> None:
 
     client = app.test_client()
     client.post("/login", data={"email": "sara.agent@demo.example", "password": "helpdesk-demo"})
-    for sort in ("priority", "newest"):
+    for sort in ("sla", "priority", "newest"):
         path = f"/agent/queues/servicedesk?sort={sort}"
         for _ in range(5):
             assert client.get(path).status_code == 200

@@ -75,6 +75,17 @@ def reschedule(clock: SlaClock) -> None:
 def start_clock(ticket: Ticket, metric: Metric, *, calendar: Calendar, target_minutes: int,
                 warning_percent: int, now: datetime, sla_policy: SlaPolicy | None = None,
                 ola_policy: OlaPolicy | None = None, group: SupportGroup | None = None) -> SlaClock:
+    clock = _new_clock(ticket, metric, calendar=calendar, target_minutes=target_minutes,
+                       warning_percent=warning_percent, now=now, sla_policy=sla_policy,
+                       ola_policy=ola_policy, group=group)
+    db.session.flush()
+    _mark_started(clock, now)
+    return clock
+
+
+def _new_clock(ticket: Ticket, metric: Metric, *, calendar: Calendar, target_minutes: int,
+               warning_percent: int, now: datetime, sla_policy: SlaPolicy | None,
+               ola_policy: OlaPolicy | None, group: SupportGroup | None) -> SlaClock:
     clock = SlaClock(
         ticket=ticket, metric=metric, calendar=calendar, target_us=_minutes(target_minutes),
         warning_percent=warning_percent, status=ClockStatus.RUNNING, started_at=now,
@@ -83,10 +94,12 @@ def start_clock(ticket: Ticket, metric: Metric, *, calendar: Calendar, target_mi
     )
     db.session.add(clock)
     reschedule(clock)
-    db.session.flush()
-    _mark(clock, clock_math.STARTED, now, due_at=_iso(clock.due_at),
-          group_id=group.id if group else None)
     return clock
+
+
+def _mark_started(clock: SlaClock, now: datetime) -> None:
+    _mark(clock, clock_math.STARTED, now, due_at=_iso(clock.due_at),
+          group_id=clock.group.id if clock.group else None)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -186,12 +199,19 @@ def _paused_states(clock: SlaClock) -> tuple[str, ...]:
 
 def on_ticket_created(ticket: Ticket, now: datetime) -> None:
     policy = ticket.service.sla_policy
+    started = []
     if policy is not None:
         for metric in (Metric.FIRST_RESPONSE, Metric.RESOLUTION):
             minutes = policy.target_minutes(ticket.priority, metric.value)
             if minutes is not None:
-                start_clock(ticket, metric, calendar=policy.calendar, target_minutes=minutes,
-                            warning_percent=policy.warning_percent, now=now, sla_policy=policy)
+                started.append(_new_clock(
+                    ticket, metric, calendar=policy.calendar, target_minutes=minutes,
+                    warning_percent=policy.warning_percent, now=now, sla_policy=policy,
+                    ola_policy=None, group=None))
+    if started:
+        db.session.flush()  # one flush for both clocks: their ids go into the history
+        for clock in started:
+            _mark_started(clock, now)
     _start_ola(ticket, ticket.assigned_group, Metric.OLA_TAKE, now)
     refresh_ticket(ticket)
 

@@ -185,8 +185,8 @@ def create_ticket(
     record(ticket, "routed", actor=None, now=now, to_group=group,
            reason=decision.reason, reason_params=_with_english_names(decision.params, service,
                                                                      requester))
-    db.session.flush()
     clocks.on_ticket_created(ticket, now)
+    db.session.flush()
     return ticket
 
 

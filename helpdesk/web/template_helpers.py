@@ -101,6 +101,14 @@ def business_duration(value: timedelta | int) -> str:
     return f"{sign}{hours} h" if hours else f"{sign}{minutes} min"
 
 
+def file_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} kB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
 def local_day(value: datetime | None) -> str:
     return format_datetime(value, "EEE d MMM") if value else ""
 
@@ -138,5 +146,5 @@ GLOBALS = {
     "LIFECYCLE_LABELS": LIFECYCLE_LABELS,
     "CONSULTATION_LABELS": CONSULTATION_LABELS,
 }
-FILTERS = {"local_time": local_time, "business_duration": business_duration,
+FILTERS = {"local_time": local_time, "file_size": file_size, "business_duration": business_duration,
            "local_day": local_day}
