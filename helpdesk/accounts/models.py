@@ -6,10 +6,11 @@ import enum
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from helpdesk.core.types import value_enum
 from helpdesk.extensions import db
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+        value_enum(Role, 20)
     )
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
     locale: Mapped[str | None] = mapped_column(String(5))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, Enum, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from helpdesk.core.types import value_enum
 from helpdesk.extensions import db
 
 if TYPE_CHECKING:
@@ -35,11 +36,6 @@ class Level1Choice(enum.StrEnum):
     GROUP = "group"  # a named group, e.g. the board secretaries for the meeting system
 
 
-def _enum(enum_cls: type[enum.Enum], length: int) -> Enum:
-    return Enum(
-        enum_cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
-
 
 service_level3_groups = Table(
     "service_level3_groups",
@@ -60,8 +56,8 @@ class Service(db.Model):  # type: ignore[name-defined]
     description: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(100), default="")
-    lifecycle: Mapped[Lifecycle] = mapped_column(_enum(Lifecycle, 20))
-    level1: Mapped[Level1Choice] = mapped_column(_enum(Level1Choice, 20))
+    lifecycle: Mapped[Lifecycle] = mapped_column(value_enum(Lifecycle, 20))
+    level1: Mapped[Level1Choice] = mapped_column(value_enum(Level1Choice, 20))
     level1_group_id: Mapped[int | None] = mapped_column(ForeignKey("support_groups.id"))
     level2_group_id: Mapped[int | None] = mapped_column(ForeignKey("support_groups.id"))
     # No policy means "SLA saknas": the service promises no times and runs no clocks.

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
@@ -32,3 +33,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def value_enum(enum_cls: type[enum.Enum], length: int) -> Enum:
+    """An enum stored as its values in a plain string column, the same on every database."""
+    return Enum(enum_cls, native_enum=False, length=length,
+                values_callable=lambda members: [m.value for m in members])

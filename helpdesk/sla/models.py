@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -24,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.core.types import UTCDateTime
+from helpdesk.core.types import UTCDateTime, value_enum
 from helpdesk.extensions import db
 from helpdesk.sla.calendar import BusinessCalendar
 
@@ -32,11 +31,6 @@ if TYPE_CHECKING:
     from helpdesk.tickets.models import Ticket
     from helpdesk.tiers.models import SupportGroup
 
-
-def _enum(enum_cls: type[enum.Enum], length: int) -> Enum:
-    return Enum(
-        enum_cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 def _time(text: str) -> time:
@@ -151,14 +145,14 @@ class SlaClock(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
-    metric: Mapped[Metric] = mapped_column(_enum(Metric, 20))
+    metric: Mapped[Metric] = mapped_column(value_enum(Metric, 20))
     group_id: Mapped[int | None] = mapped_column(ForeignKey("support_groups.id"))
     sla_policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id"))
     ola_policy_id: Mapped[int | None] = mapped_column(ForeignKey("ola_policies.id"))
     calendar_id: Mapped[int] = mapped_column(ForeignKey("calendars.id"))
     target_us: Mapped[int] = mapped_column(BigInteger)
     warning_percent: Mapped[int] = mapped_column(Integer)
-    status: Mapped[ClockStatus] = mapped_column(_enum(ClockStatus, 10))
+    status: Mapped[ClockStatus] = mapped_column(value_enum(ClockStatus, 10))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Business time counted before the running segment (or in total, when not running).
     elapsed_us: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -204,7 +198,7 @@ class SlaAlert(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clock_id: Mapped[int] = mapped_column(ForeignKey("sla_clocks.id"))
-    kind: Mapped[AlertKind] = mapped_column(_enum(AlertKind, 10))
+    kind: Mapped[AlertKind] = mapped_column(value_enum(AlertKind, 10))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(100))

@@ -6,10 +6,10 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from helpdesk.core.types import UTCDateTime
+from helpdesk.core.types import UTCDateTime, value_enum
 from helpdesk.extensions import db
 
 if TYPE_CHECKING:
@@ -19,11 +19,6 @@ if TYPE_CHECKING:
     from helpdesk.sla.models import SlaClock
     from helpdesk.tiers.models import Consultation, SupportGroup
 
-
-def _enum(enum_cls: type[enum.Enum], length: int) -> Enum:
-    return Enum(
-        enum_cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 class TicketType(enum.StrEnum):
@@ -60,7 +55,7 @@ class Ticket(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
-    type: Mapped[TicketType] = mapped_column(_enum(TicketType, 20))
+    type: Mapped[TicketType] = mapped_column(value_enum(TicketType, 20))
     subject: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -74,7 +69,7 @@ class Ticket(db.Model):  # type: ignore[name-defined]
     assigned_group_id: Mapped[int] = mapped_column(ForeignKey("support_groups.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
-    channel: Mapped[Channel] = mapped_column(_enum(Channel, 10))
+    channel: Mapped[Channel] = mapped_column(value_enum(Channel, 10))
     resolution: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

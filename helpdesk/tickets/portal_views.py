@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext
 from flask_login import login_required
+from marshmallow import Schema
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -63,14 +67,13 @@ def show(reference: str) -> tuple[str, int]:
     return _page(_ticket(reference))
 
 
-@bp.route("/portal/tickets/<reference>/reply", methods=["POST"])
-@login_required
-def reply(reference: str) -> Response | tuple[str, int]:
+def _requester_action(reference: str, schema: Schema | None,
+                      action: Callable[[Ticket, dict[str, Any]], object],
+                      done: str) -> Response | tuple[str, int]:
+    """Load the form, run one operation, commit; on refusal show the page with the input kept."""
     ticket = _ticket(reference)
     try:
-        data = edge.load_form(RequesterMessageForm())
-        requester_reply(ticket, actor=edge.actor(), body=data["body"], now=edge.now(),
-                        settings=edge.settings(), uploads=edge.uploads())
+        action(ticket, edge.load_form(schema) if schema else {})
         edge.commit()
     except InvalidInput as exc:
         return _page(ticket, edge.posted(), exc.errors, 422)
@@ -78,42 +81,40 @@ def reply(reference: str) -> Response | tuple[str, int]:
         db.session.rollback()
         flash(edge.error_text(exc), "error")
         return _page(_ticket(reference), edge.posted(), None, 409)
-    flash(gettext("Your message is added to the ticket."), "success")
+    flash(done, "success")
     return redirect(url_for(".show", reference=reference))
+
+
+@bp.route("/portal/tickets/<reference>/reply", methods=["POST"])
+@login_required
+def reply(reference: str) -> Response | tuple[str, int]:
+    return _requester_action(
+        reference, RequesterMessageForm(),
+        lambda ticket, data: requester_reply(
+            ticket, actor=edge.actor(), body=data["body"], now=edge.now(),
+            settings=edge.settings(), uploads=edge.uploads()),
+        gettext("Your message is added to the ticket."))
 
 
 @bp.route("/portal/tickets/<reference>/confirm", methods=["POST"])
 @login_required
 def confirm(reference: str) -> Response | tuple[str, int]:
-    ticket = _ticket(reference)
-    try:
-        confirm_resolution(ticket, actor=edge.actor(), now=edge.now(), settings=edge.settings())
-        edge.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(edge.error_text(exc), "error")
-        return _page(_ticket(reference), status=409)
-    flash(gettext("Thank you for confirming. The ticket is closed."), "success")
-    return redirect(url_for(".show", reference=reference))
+    return _requester_action(
+        reference, None,
+        lambda ticket, _data: confirm_resolution(ticket, actor=edge.actor(), now=edge.now(),
+                                                 settings=edge.settings()),
+        gettext("Thank you for confirming. The ticket is closed."))
 
 
 @bp.route("/portal/tickets/<reference>/cancel", methods=["POST"])
 @login_required
 def cancel(reference: str) -> Response | tuple[str, int]:
-    ticket = _ticket(reference)
-    try:
-        data = edge.load_form(CancelForm())
-        cancel_ticket(ticket, actor=edge.actor(), actor_kind=REQUESTER, reason=data["reason"],
-                      now=edge.now(), settings=edge.settings())
-        edge.commit()
-    except InvalidInput as exc:
-        return _page(ticket, edge.posted(), exc.errors, 422)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(edge.error_text(exc), "error")
-        return _page(_ticket(reference), edge.posted(), None, 409)
-    flash(gettext("The ticket is cancelled."), "success")
-    return redirect(url_for(".show", reference=reference))
+    return _requester_action(
+        reference, CancelForm(),
+        lambda ticket, data: cancel_ticket(
+            ticket, actor=edge.actor(), actor_kind=REQUESTER, reason=data["reason"],
+            now=edge.now(), settings=edge.settings()),
+        gettext("The ticket is cancelled."))
 
 
 @bp.route("/tickets/<reference>/attachments/<int:attachment_id>")

@@ -6,10 +6,10 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, Enum, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.core.types import UTCDateTime
+from helpdesk.core.types import UTCDateTime, value_enum
 from helpdesk.extensions import db
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class SupportGroup(db.Model):  # type: ignore[name-defined]
     name_en: Mapped[str | None] = mapped_column(String(200))
     tier: Mapped[int] = mapped_column(Integer)
     kind: Mapped[GroupKind] = mapped_column(
-        Enum(GroupKind, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e])
+        value_enum(GroupKind, 30)
     )
     email: Mapped[str | None] = mapped_column(String(254))
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -73,12 +73,7 @@ class Consultation(db.Model):  # type: ignore[name-defined]
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("support_groups.id"), index=True)
     status: Mapped[ConsultationStatus] = mapped_column(
-        Enum(
-            ConsultationStatus,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        )
+        value_enum(ConsultationStatus, 20)
     )
     question: Mapped[str] = mapped_column(Text)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
