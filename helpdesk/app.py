@@ -108,11 +108,13 @@ def _import_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from helpdesk.accounts.views import bp as accounts_bp
     from helpdesk.catalogue.views import bp as catalogue_bp
+    from helpdesk.sla.admin_views import bp as sla_admin_bp
     from helpdesk.tickets.agent_views import bp as agent_tickets_bp
     from helpdesk.tickets.portal_views import bp as portal_tickets_bp
     from helpdesk.tiers.views import bp as tiers_bp
 
-    for blueprint in (accounts_bp, catalogue_bp, portal_tickets_bp, agent_tickets_bp, tiers_bp):
+    for blueprint in (accounts_bp, catalogue_bp, portal_tickets_bp, agent_tickets_bp, tiers_bp,
+                      sla_admin_bp):
         app.register_blueprint(blueprint)
 
 

@@ -254,3 +254,85 @@ def login(client: FlaskClient, user: User) -> None:
 
 def first(model: Any, **where: Any) -> Any:
     return db.session.scalars(select(model).filter_by(**where)).first()
+
+
+# SLA: calendars, policies and OLAs (added for tests/integration/sla) ----------------------
+# Rows in the shapes the org loader writes, so a test may reload the same calendar or policy
+# from YAML (helpdesk.org.loader) and have the loader see "unchanged" or "changed" correctly.
+
+from helpdesk.sla.models import Calendar, OlaPolicy, SlaPolicy  # noqa: E402
+
+OFFICE_NAME = "Kontorstid 08–17"
+# Business minutes per priority, as examples/demo-org.yaml's "standard" policy.
+STANDARD_TARGETS = {"1": {"first_response": 30, "resolution": 240},
+                    "2": {"first_response": 60, "resolution": 480},
+                    "3": {"first_response": 240, "resolution": 1440},
+                    "4": {"first_response": 480, "resolution": 2400}}
+
+
+def _calendar(self: Factory, code: str = "kontorstid", *, always_open: bool = False,
+              extra_closed_days: dict[str, str] | None = None) -> Calendar:
+    """Mon–Fri 08–17 Stockholm with Swedish public and de-facto holidays, or 24/7."""
+    if always_open:
+        hours = {str(d): [["00:00", "24:00"]] for d in range(7)}
+        name, country, categories = "Dygnet runt", None, []
+    else:
+        hours = {str(d): [["08:00", "17:00"]] for d in range(5)}
+        name, country, categories = OFFICE_NAME, "SE", ["public", "de_facto"]
+    calendar = Calendar(code=code, name=name, timezone="Europe/Stockholm", weekly_hours=hours,
+                        holiday_country=country, holiday_categories=categories,
+                        extra_closed_days=extra_closed_days or {}, extra_open_days={},
+                        shortened_close=None)
+    db.session.add(calendar)
+    db.session.flush()
+    return calendar
+
+
+def _sla_policy(self: Factory, calendar: Calendar, *, code: str = "standard",
+                targets: dict[str, dict[str, int]] | None = None, warning_percent: int = 75,
+                paused_states: tuple[str, ...] = ("waiting_for_customer",),
+                effects: dict[str, list[str]] | None = None) -> SlaPolicy:
+    policy = SlaPolicy(code=code, name=code.title(), calendar=calendar,
+                       warning_percent=warning_percent, targets=targets or STANDARD_TARGETS,
+                       paused_states=list(paused_states), effects=effects or {})
+    db.session.add(policy)
+    db.session.flush()
+    return policy
+
+
+def _ola(self: Factory, group: SupportGroup, calendar: Calendar, *, take: int | None = 60,
+         handle: int | None = 480, warning_percent: int = 75,
+         effects: dict[str, list[str]] | None = None) -> OlaPolicy:
+    ola = OlaPolicy(group=group, calendar=calendar, take_minutes=take, handle_minutes=handle,
+                    warning_percent=warning_percent, effects=effects or {})
+    db.session.add(ola)
+    db.session.flush()
+    return ola
+
+
+Factory.calendar = _calendar  # type: ignore[attr-defined]
+Factory.sla_policy = _sla_policy  # type: ignore[attr-defined]
+Factory.ola = _ola  # type: ignore[attr-defined]
+
+
+class SlaOrg:
+    """``TieredOrg`` with SLA: its service ("mail") under the standard policy on the office
+    calendar, a second service without SLA ("SLA saknas"), and an OLA on level 2 (take 1 h,
+    handle 8 h). The local helpdesk has a Swedish-speaking lead; agents speak English."""
+
+    def __init__(self, f: Factory, org: TieredOrg) -> None:
+        self.org = org
+        self.calendar = f.calendar()  # type: ignore[attr-defined]
+        self.policy = f.sla_policy(self.calendar)  # type: ignore[attr-defined]
+        org.service.sla_policy = self.policy
+        self.no_sla_service = f.service(Level1Choice.LOCAL_HELPDESK, level2=org.level2,
+                                        code="printing")
+        self.level2_ola = f.ola(org.level2, self.calendar)  # type: ignore[attr-defined]
+        self.local_lead = f.user(Role.AGENT, groups=(org.local,), name="Lena Lead", locale="sv")
+        org.local.lead = self.local_lead
+        db.session.flush()
+
+
+@pytest.fixture
+def sla_org(factory: Factory, org: TieredOrg) -> SlaOrg:
+    return SlaOrg(factory, org)

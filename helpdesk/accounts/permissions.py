@@ -6,7 +6,8 @@ Rules:
   their group is consulted on while the consultation is not closed.
 - A confidential ticket is seen only by its current groups (owner, assigned,
   consulted now) and its requester; not even an administrator outside them.
-- An administrator sees every other ticket.
+- An administrator sees every other ticket, and alone may change calendars, SLA
+  policies and OLAs (``require_admin``).
 - Everyone else gets "not found", so nobody learns that a reference exists.
 """
 
@@ -115,3 +116,9 @@ def group_for_member(user: User, code: str) -> SupportGroup:
     if group.id not in _group_ids(user) and not user.is_admin:
         raise NotFound(N_("No such queue."))
     return group
+
+
+def require_admin(user: User) -> None:
+    """The administration pages: administrators only; anyone else finds nothing there."""
+    if not (user.is_authenticated and user.is_admin):
+        raise NotFound(N_("No such page."))

@@ -24,9 +24,10 @@ from helpdesk.catalogue.models import Level1Choice, Lifecycle, RoutingRule, Serv
 from helpdesk.core.clock import utcnow
 from helpdesk.extensions import db
 from helpdesk.org.models import OrgUnit
-from helpdesk.org.schemas import WEEKDAYS, OrganisationSchema
-from helpdesk.sla import clocks
-from helpdesk.sla.models import Calendar, ClockStatus, OlaPolicy, SlaClock, SlaPolicy
+from helpdesk.org.schemas import OrganisationSchema
+from helpdesk.sla import admin as sla_admin
+from helpdesk.sla.admin import calendar_row_values
+from helpdesk.sla.models import Calendar, SlaPolicy
 from helpdesk.tiers.models import GroupKind, SupportGroup
 
 
@@ -101,22 +102,6 @@ def _duplicates(items: list[dict[str, Any]], key: str, section: str) -> Iterator
 
 def _existing_codes(model: Any, column: Any) -> set[str]:
     return set(db.session.scalars(select(column)).all())
-
-
-def calendar_row_values(item: dict[str, Any]) -> dict[str, Any]:
-    """A calendar from the file, in the shape the Calendar row stores."""
-    holidays = item["holidays"]
-    return {
-        "name": item["name"],
-        "timezone": item["timezone"],
-        "weekly_hours": {str(WEEKDAYS.index(day)): spans
-                         for day, spans in item["weekly_hours"].items()},
-        "holiday_country": holidays["country"] if holidays else None,
-        "holiday_categories": list(holidays["categories"]) if holidays else [],
-        "extra_closed_days": {d.isoformat(): why for d, why in item["extra_closed_days"].items()},
-        "extra_open_days": {d.isoformat(): spans for d, spans in item["extra_open_days"].items()},
-        "shortened_close": item["shortened_close"],
-    }
 
 
 def _check_sla(data: dict[str, Any]) -> Iterator[Problem]:
@@ -222,52 +207,18 @@ def load_file(path: Path) -> LoadSummary:
 def _load_sla(data: dict[str, Any], now: datetime) -> None:
     """Calendars and policies; clocks already running follow a changed one from ``now``."""
     for item in data["calendars"]:
-        calendar = _upsert(Calendar, "code", item["code"])
-        before = clocks.business_calendar(calendar) if calendar.id else None
-        for attr, value in calendar_row_values(item).items():
-            setattr(calendar, attr, value)
-        db.session.flush()
-        if before is not None and before != calendar.business_calendar():
-            for clock in _running(SlaClock.calendar_id == calendar.id):
-                clocks.recompute(clock, now, reason="calendar", old_calendar=before)
+        sla_admin.apply_calendar(_upsert(Calendar, "code", item["code"]), item, now)
     for item in data["sla_policies"]:
         calendar = db.session.scalars(select(Calendar).where(Calendar.code == item["calendar"])).one()
-        policy = _upsert(SlaPolicy, "code", item["code"])
-        old_targets = dict(policy.targets or {})
-        policy.name, policy.warning_percent = item["name"], item["warning_percent"]
-        policy.calendar = calendar
-        policy.paused_states = list(item["paused_states"])
-        policy.targets = {
-            name[1:]: {metric: minutes for metric, minutes in targets.items() if minutes}
-            for name, targets in item["targets"].items()
-        }
-        policy.effects = {kind: list(names) for kind, names in item["effects"].items()}
-        db.session.flush()
-        if old_targets and old_targets != policy.targets:
-            for clock in _running(SlaClock.sla_policy_id == policy.id):
-                minutes = policy.target_minutes(clock.ticket.priority, clock.metric.value)
-                if minutes is not None:
-                    clocks.recompute(clock, now, reason="policy", target_minutes=minutes)
-
-
-def _running(condition: Any) -> list[SlaClock]:
-    return list(db.session.scalars(
-        select(SlaClock).where(condition, SlaClock.status != ClockStatus.STOPPED)).all())
+        sla_admin.apply_sla_policy(_upsert(SlaPolicy, "code", item["code"]), item, calendar, now)
 
 
 def _load_ola(group: SupportGroup, item: dict[str, Any] | None) -> None:
-    existing = db.session.scalar(select(OlaPolicy).where(OlaPolicy.group_id == group.id))
     if item is None:
-        if existing is not None:
-            db.session.delete(existing)
+        sla_admin.delete_ola(group)
         return
     calendar = db.session.scalars(select(Calendar).where(Calendar.code == item["calendar"])).one()
-    ola = existing or OlaPolicy(group=group)
-    db.session.add(ola)
-    ola.calendar = calendar
-    ola.take_minutes, ola.handle_minutes = item["take"], item["handle"]
-    ola.warning_percent = item["warning_percent"]
-    ola.effects = {kind: list(names) for kind, names in item["effects"].items()}
+    sla_admin.apply_ola(group, item, calendar)
 
 
 def load(data: dict[str, Any], now: datetime | None = None) -> LoadSummary:

@@ -63,8 +63,9 @@ class Mark:
     at: datetime
     target_us: int | None = None  # the target from this moment on (started, recomputed)
     reason: str | None = None  # e.g. the workflow state that paused the clock
-    # What had been counted at this moment, recorded because a calendar changed on
-    # RECOMPUTED: time before it was counted on the old calendar, which replay cannot know.
+    # What had been counted at this moment, as recorded then (on PAUSED, STOPPED and
+    # RECOMPUTED): time before a calendar change was counted on the old calendar, which
+    # replaying on today's calendar cannot know.
     elapsed_us: int | None = None
 
 
@@ -89,7 +90,10 @@ def replay(marks: Sequence[Mark], calendar: BusinessCalendar) -> Replay:
                 paused_since = None
             segment = mark.at
         elif mark.kind in (PAUSED, STOPPED) and segment is not None:
-            elapsed += us(business_time_between(segment, mark.at, calendar))
+            # What was counted then, on the calendar in force then, is what counts: a
+            # holiday added later must not rewrite a stopped clock's past.
+            elapsed = (mark.elapsed_us if mark.elapsed_us is not None
+                       else elapsed + us(business_time_between(segment, mark.at, calendar)))
             segment = None
             if mark.kind == PAUSED:
                 paused_since = mark.at

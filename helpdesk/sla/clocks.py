@@ -10,6 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+
 from helpdesk.extensions import db
 from helpdesk.sla import clock_math
 from helpdesk.sla.calendar import BusinessCalendar
@@ -111,6 +114,7 @@ def pause(clock: SlaClock, now: datetime, reason: str) -> None:
         return
     calendar = business_calendar(clock.calendar)
     clock.elapsed_us = clock_math.counted(clock.elapsed_us, clock.segment_started_at, now, calendar)
+    _record_overdue(clock, now)
     clock.segment_started_at = None
     clock.status = ClockStatus.PAUSED
     reschedule(clock)
@@ -132,16 +136,20 @@ def stop(clock: SlaClock, now: datetime, reason: str) -> None:
         return
     calendar = business_calendar(clock.calendar)
     clock.elapsed_us = clock_math.counted(clock.elapsed_us, clock.segment_started_at, now, calendar)
-    if clock.elapsed_us > clock.target_us and clock.breached_at is None:
-        # Stopped late before the sweep saw it: the breach still happened, once.
-        due = clock.due_at or now
-        record_alert(clock, AlertKind.BREACH, at=due, now=now, by="stop")
+    _record_overdue(clock, now)
     clock.segment_started_at = None
     clock.status = ClockStatus.STOPPED
     clock.stopped_at = now
     reschedule(clock)
     _mark(clock, clock_math.STOPPED, now, reason=reason,
           met=clock.breached_at is None)
+
+
+def _record_overdue(clock: SlaClock, now: datetime) -> None:
+    """A clock leaving the running state late, before the sweep saw it: the breach still
+    happened, at the due time it had while running, and is recorded once."""
+    if clock.elapsed_us > clock.target_us and clock.breached_at is None:
+        record_alert(clock, AlertKind.BREACH, at=clock.due_at or now, now=now, by="clock")
 
 
 def recompute(clock: SlaClock, now: datetime, *, reason: str, target_minutes: int | None = None,
@@ -158,6 +166,7 @@ def recompute(clock: SlaClock, now: datetime, *, reason: str, target_minutes: in
         clock.calendar = calendar
     reschedule(clock)
     _mark(clock, clock_math.RECOMPUTED, now, reason=reason, due_at=_iso(clock.due_at))
+    refresh_ticket(clock.ticket)
 
 
 def record_alert(clock: SlaClock, kind: AlertKind, *, at: datetime, now: datetime,
@@ -232,9 +241,11 @@ def on_status_changed(ticket: Ticket, old: str, new: str, now: datetime) -> None
         # A resolved ticket has had its answer (the resolution note) and left every queue.
         if new in FINAL_STATES or new in RESOLVED_STATES:
             stop(clock, now, reason=new)
-        elif new in paused and old not in paused:
+        elif new in paused and clock.status == ClockStatus.RUNNING:
             pause(clock, now, reason=new)
-        elif old in paused and new not in paused:
+        elif new not in paused and clock.status == ClockStatus.PAUSED:
+            # By the clock's own state, so a policy that stopped pausing in a state
+            # while a ticket waited there cannot leave the clock paused for ever.
             resume(clock, now, reason=new)
     if old in RESOLVED_STATES + FINAL_STATES and new not in RESOLVED_STATES + FINAL_STATES:
         # Reopening resumes the resolution clock: the promise was not kept after all.
@@ -275,21 +286,36 @@ def on_priority_changed(ticket: Ticket, now: datetime) -> None:
     refresh_ticket(ticket)
 
 
-def refresh_ticket(ticket: Ticket) -> None:
-    """The ticket's SLA summary the queues sort and mark by."""
+def refresh_ticket(ticket: Ticket, *, quiet: bool = False) -> None:
+    """The ticket's SLA summary the queues sort and mark by.
+
+    ``quiet`` (the sweep) writes it without counting as a change to the ticket, so
+    an agent's open page does not become stale because a clock warned.
+    """
+    due, state = _summary(ticket)
+    if not quiet:
+        ticket.sla_due_at, ticket.sla_state = due, state
+        return
+    if (due, state) != (ticket.sla_due_at, ticket.sla_state):
+        db.session.execute(update(Ticket).where(Ticket.id == ticket.id)
+                           .values(sla_due_at=due, sla_state=state)
+                           .execution_options(synchronize_session=False))
+        set_committed_value(ticket, "sla_due_at", due)
+        set_committed_value(ticket, "sla_state", state)
+
+
+def _summary(ticket: Ticket) -> tuple[datetime | None, str | None]:
     clocks = list(ticket.clocks)
     if not clocks:
-        ticket.sla_due_at, ticket.sla_state = None, None
-        return
+        return None, None
     running = [c.due_at for c in clocks if c.status == ClockStatus.RUNNING and c.due_at]
-    ticket.sla_due_at = min(running) if running else None
+    due = min(running) if running else None
     customer = [c for c in clocks if c.metric in SLA_METRICS] or clocks
     if any(c.breached_at for c in customer):
-        ticket.sla_state = "breached"
-    elif any(c.warned_at and c.status != ClockStatus.STOPPED for c in customer):
-        ticket.sla_state = "at_risk"
-    else:
-        ticket.sla_state = "ok"
+        return due, "breached"
+    if any(c.warned_at and c.status != ClockStatus.STOPPED for c in customer):
+        return due, "at_risk"
+    return due, "ok"
 
 
 def remaining(clock: SlaClock, now: datetime) -> timedelta:

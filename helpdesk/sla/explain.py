@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from helpdesk.sla.calendar import BusinessCalendar, closed_reason, open_intervals
@@ -70,10 +70,18 @@ def _segment_lines(start: datetime, end: datetime, calendar: BusinessCalendar,
     """Per local day of a running segment: the open stretches counted, or why it was closed."""
     if end <= start:
         return []
-    by_day: dict[date, list[tuple[datetime, datetime]]] = {}
+    # Each open stretch, cut at local midnights, with its length in real (UTC) time:
+    # local wall-clock subtraction would be an hour off across a DST change.
+    by_day: dict[date, list[tuple[datetime, datetime, int]]] = {}
     for a, b in open_intervals(start, end, calendar):
-        local_a, local_b = a.astimezone(zone), b.astimezone(zone)
-        by_day.setdefault(local_a.date(), []).append((local_a, local_b))
+        while a < b:
+            local_a = a.astimezone(zone)
+            next_midnight = datetime.combine(local_a.date() + timedelta(days=1),
+                                             datetime.min.time(), zone).astimezone(UTC)
+            piece_end = min(b, next_midnight)
+            by_day.setdefault(local_a.date(), []).append(
+                (local_a, piece_end.astimezone(zone), us(piece_end - a)))
+            a = piece_end
     lines: list[Line] = []
     day, last = start.astimezone(zone).date(), (end - timedelta(microseconds=1)).astimezone(zone).date()
     closed_run: Line | None = None
@@ -83,11 +91,11 @@ def _segment_lines(start: datetime, end: datetime, calendar: BusinessCalendar,
             if closed_run:
                 lines.append(closed_run)
                 closed_run = None
-            for a, b in by_day[day]:
+            for a, b, length in by_day[day]:
                 if shown < MAX_DAY_LINES:
-                    lines.append(Line("counted", a, b, us(b - a)))
+                    lines.append(Line("counted", a, b, length))
                 shown += 1
-        elif (why := closed_reason(day, calendar)) is not None:
+        elif shown < MAX_DAY_LINES and (why := closed_reason(day, calendar)) is not None:
             moment = datetime.combine(day, datetime.min.time(), zone)
             if closed_run and closed_run.reason == why:
                 closed_run = Line("closed", closed_run.start, moment, reason=why)
@@ -99,7 +107,7 @@ def _segment_lines(start: datetime, end: datetime, calendar: BusinessCalendar,
     if closed_run:
         lines.append(closed_run)
     if shown > MAX_DAY_LINES:
-        rest = sum(us(b - a) for spans in by_day.values() for a, b in spans) - sum(
+        rest = sum(length for spans in by_day.values() for _, _, length in spans) - sum(
             line.business_us for line in lines if line.kind == "counted")
         lines.append(Line("more", start.astimezone(zone), end.astimezone(zone), rest))
     return lines

@@ -33,8 +33,8 @@ def marks_for(ticket: Ticket, clock: SlaClock) -> list[clock_math.Mark]:
             kind, event.at,
             target_us=event.details.get("target_us") if kind in (
                 clock_math.STARTED, clock_math.RECOMPUTED) else None,
-            reason=event.details.get("reason"),
-            elapsed_us=event.details.get("elapsed_us") if kind == clock_math.RECOMPUTED else None,
+            reason=event.reason,
+            elapsed_us=event.details.get("elapsed_us"),
         ))
     return marks
 

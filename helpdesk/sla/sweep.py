@@ -51,7 +51,7 @@ def sweep(*, now: datetime, settings: Settings, worker: str, limit: int = BATCH)
         if clock.breached_at is None and clock.due_at is not None and clock.due_at <= now:
             _alert(clock, AlertKind.BREACH, clock.due_at, now, settings, worker, result.breaches)
         clocks.reschedule(clock)
-        clocks.refresh_ticket(clock.ticket)
+        clocks.refresh_ticket(clock.ticket, quiet=True)
     db.session.flush()
     return result
 
