@@ -17,6 +17,10 @@ def main() -> None:
     if calendar.exists():
         print("== Business-hours calendar")
         runpy.run_path(str(calendar), run_name="__main__")
+    from bench import sla_sweep
+
+    print("== SLA sweep (issue #3)")
+    sla_sweep.main()
 
 
 if __name__ == "__main__":

@@ -12,13 +12,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from flask import Flask
 from sqlalchemy import select
+
+from bench.common import demo_app
 
 TICKETS = int(os.environ.get("HELPDESK_BENCH_TICKETS", "100000"))
 QUEUE_REQUESTS = 200
 CREATIONS = 1000
-DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo-org.yaml"
 
 
 def _percentile(values: list[float], pct: float) -> float:
@@ -26,28 +26,16 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-def _app(url: str, instance: Path) -> Flask:
-    os.environ["HELPDESK_INSTANCE_DIR"] = str(instance)
-    from helpdesk import create_app
-
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
-
 
 def run(label: str, url: str, instance: Path) -> None:
-    from flask_migrate import upgrade
-
     from bench.generate import generate_tickets
     from helpdesk.accounts.models import User
     from helpdesk.catalogue.models import Service
     from helpdesk.extensions import db
-    from helpdesk.org.loader import load_file
     from helpdesk.tickets.operations import create_ticket
 
-    app = _app(url, instance)
+    app = demo_app(url, instance)
     with app.app_context():
-        upgrade()
-        load_file(DEMO)
-        db.session.commit()
         started = time.perf_counter()
         generate_tickets(TICKETS)
         elapsed = time.perf_counter() - started

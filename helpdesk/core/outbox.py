@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from helpdesk.core.bulk import queue_row
 from helpdesk.core.types import UTCDateTime
 from helpdesk.extensions import db
 
@@ -36,11 +37,11 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
 
 def queue_message(*, kind: str, recipient_email: str, subject: str, body: str, now: datetime,
                   recipient_user_id: int | None = None, ticket_id: int | None = None,
-                  locale: str = "sv", payload: dict[str, Any] | None = None) -> OutboxMessage:
-    message = OutboxMessage(
-        kind=kind, recipient_email=recipient_email, recipient_user_id=recipient_user_id,
-        ticket_id=ticket_id, locale=locale, subject=subject, body=body, payload=payload or {},
-        created_at=now,
-    )
-    db.session.add(message)
-    return message
+                  locale: str = "sv", payload: dict[str, Any] | None = None) -> None:
+    row = {
+        "kind": kind, "recipient_email": recipient_email, "recipient_user_id": recipient_user_id,
+        "ticket_id": ticket_id, "locale": locale, "subject": subject, "body": body,
+        "payload": payload or {}, "created_at": now, "sent_at": None, "attempts": 0,
+    }
+    if not queue_row(OutboxMessage.__table__, row):
+        db.session.add(OutboxMessage(**row))

@@ -7,11 +7,13 @@ details let ``clock_math.replay`` add the history up again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import bindparam, inspect, update
+from sqlalchemy.orm import InstanceState
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from helpdesk.extensions import db
 from helpdesk.sla import clock_math
@@ -171,26 +173,48 @@ def recompute(clock: SlaClock, now: datetime, *, reason: str, target_minutes: in
 
 def record_alert(clock: SlaClock, kind: AlertKind, *, at: datetime, now: datetime,
                  by: str) -> bool:
-    """Record a warning or breach; False if it was recorded before (by anyone, ever).
+    """Record a warning or breach; False if it was recorded before (by anyone, ever)."""
+    return bool(record_alerts([(clock, kind, at)], now=now, by=by))
 
-    The unique constraint decides, inside a savepoint, so two schedulers racing
-    for the same clock cannot both record it.
+
+Alert = tuple[SlaClock, AlertKind, datetime]
+
+
+def record_alerts(alerts: list[Alert], *, now: datetime, by: str) -> list[Alert]:
+    """Record warnings and breaches in one statement; return those that are new.
+
+    The unique constraint decides (INSERT … ON CONFLICT DO NOTHING), so two
+    schedulers racing for the same clock cannot both record it. A clock whose alert
+    someone else recorded gets its mark too, so it stops asking for attention.
     """
-    from sqlalchemy.exc import IntegrityError
+    if not alerts:
+        return []
+    rows = [{"clock_id": clock.id, "kind": kind, "at": at, "recorded_at": now, "recorded_by": by}
+            for clock, kind, at in alerts]
+    table = SlaAlert.__table__
+    statement = _insert_ignoring_duplicates(table).returning(table.c.clock_id, table.c.kind)
+    new = {(row.clock_id, row.kind) for row in db.session.execute(statement, rows)}
+    recorded = []
+    for clock, kind, at in alerts:
+        if kind == AlertKind.WARNING:
+            clock.warned_at = clock.warned_at or at
+        else:
+            clock.breached_at = clock.breached_at or at
+        if (clock.id, kind) in new:
+            recorded.append((clock, kind, at))
+            record(clock.ticket, f"sla_{kind.value}", actor=None, now=now, clock_id=clock.id,
+                   metric=clock.metric.value, due_at=_iso(clock.due_at), at=at.isoformat())
+    return recorded
 
-    try:
-        with db.session.begin_nested():
-            db.session.add(SlaAlert(clock_id=clock.id, kind=kind, at=at, recorded_at=now,
-                                    recorded_by=by))
-    except IntegrityError:
-        return False
-    if kind == AlertKind.WARNING:
-        clock.warned_at = at
-    else:
-        clock.breached_at = at
-    record(clock.ticket, f"sla_{kind.value}", actor=None, now=now, clock_id=clock.id,
-           metric=clock.metric.value, due_at=_iso(clock.due_at), at=at.isoformat())
-    return True
+
+def _insert_ignoring_duplicates(table: Any) -> Any:
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing()
 
 
 # Hooks the ticket operations call ------------------------------------------------------
@@ -286,22 +310,40 @@ def on_priority_changed(ticket: Ticket, now: datetime) -> None:
     refresh_ticket(ticket)
 
 
-def refresh_ticket(ticket: Ticket, *, quiet: bool = False) -> None:
-    """The ticket's SLA summary the queues sort and mark by.
+def refresh_ticket(ticket: Ticket) -> None:
+    """The ticket's SLA summary the queues sort and mark by."""
+    ticket.sla_due_at, ticket.sla_state = _summary(ticket)
 
-    ``quiet`` (the sweep) writes it without counting as a change to the ticket, so
-    an agent's open page does not become stale because a clock warned.
-    """
-    due, state = _summary(ticket)
-    if not quiet:
-        ticket.sla_due_at, ticket.sla_state = due, state
-        return
-    if (due, state) != (ticket.sla_due_at, ticket.sla_state):
-        db.session.execute(update(Ticket).where(Ticket.id == ticket.id)
-                           .values(sla_due_at=due, sla_state=state)
-                           .execution_options(synchronize_session=False))
-        set_committed_value(ticket, "sla_due_at", due)
-        set_committed_value(ticket, "sla_state", state)
+
+def refresh_tickets_quietly(tickets: Iterable[Ticket]) -> None:
+    """The sweep's refresh: written in one statement, without counting as a change to the
+    tickets, so an agent's open page does not become stale because a clock warned."""
+    changed = []
+    for ticket in tickets:
+        due, state = _summary(ticket)
+        if (due, state) != (ticket.sla_due_at, ticket.sla_state):
+            changed.append({"ticket_id": ticket.id, "due": due, "state": state})
+            set_committed_value(ticket, "sla_due_at", due)
+            set_committed_value(ticket, "sla_state", state)
+    if changed:
+        table = Ticket.__table__
+        db.session.execute(update(table).where(table.c.id == bindparam("ticket_id"))
+                           .values(sla_due_at=bindparam("due"), sla_state=bindparam("state")),
+                           changed)
+
+
+# What a clock's life changes. Bulk work marks all of them on every clock it changed,
+# so the flush writes those clocks in one executemany UPDATE, not one per column set.
+_CHANGING_COLUMNS = ("target_us", "status", "elapsed_us", "segment_started_at", "due_at",
+                     "warn_at", "next_attention_at", "warned_at", "breached_at", "stopped_at")
+
+
+def write_together(clocks: Iterable[SlaClock]) -> None:
+    for clock in clocks:
+        state: InstanceState[SlaClock] = inspect(clock)
+        if state.persistent and state.modified:
+            for name in _CHANGING_COLUMNS:
+                flag_modified(clock, name)
 
 
 def _summary(ticket: Ticket) -> tuple[datetime | None, str | None]:

@@ -10,6 +10,7 @@ time is a column, so a restart finds all the work still there.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -94,8 +95,20 @@ class Leader:
                 db.session.remove()
 
 
+def freeze_startup_objects() -> None:
+    """Keep what start-up built out of later garbage collections.
+
+    A scheduler process lives for months, and what exists once the app is built
+    (mappers, compiled queries, translations) lives as long; without this every full
+    collection walks all of it again, a few tens of milliseconds in the middle of a sweep.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def build(app: Flask, *, background: bool, timing: Timing | None = None) -> tuple[BaseScheduler, Leader]:
     timing = timing or Timing.from_environment()
+    freeze_startup_objects()
     leader = Leader(app, timing)
     scheduler: BaseScheduler = BackgroundScheduler() if background else BlockingScheduler()
     scheduler.add_job(leader.tick, "interval", seconds=timing.tick.total_seconds(),

@@ -11,13 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from helpdesk.config import Settings
+from helpdesk.core.bulk import inserted_together
 from helpdesk.extensions import db
 from helpdesk.sla import clocks, effects
 from helpdesk.sla.models import AlertKind, ClockStatus, SlaClock
+from helpdesk.tickets.models import Ticket
+from helpdesk.tiers.models import SupportGroup
 
 BATCH = 500
 
@@ -30,37 +35,66 @@ class SweepResult:
 
 
 def sweep(*, now: datetime, settings: Settings, worker: str, limit: int = BATCH) -> SweepResult:
-    """One pass over the clocks due for attention; the caller commits."""
+    """One pass over the clocks due for attention; the caller commits.
+
+    Warnings come first, with their effects: a warning that raises the priority
+    shortens the clock, and the breach check then uses the new due time.
+    """
     query = (
         select(SlaClock)
         .where(SlaClock.next_attention_at <= now)
         .order_by(SlaClock.next_attention_at)
         .limit(limit)
+        .options(*_what_effects_read())
     )
     if db.session.get_bind().dialect.name == "postgresql":
         # Another scheduler that (wrongly) runs at the same time skips what this one holds.
         query = query.with_for_update(skip_locked=True, of=SlaClock)
-    result = SweepResult()
-    for clock in db.session.scalars(query).all():
-        result.examined += 1
-        if clock.status != ClockStatus.RUNNING:
-            clock.next_attention_at = None
-            continue
-        if clock.warned_at is None and clock.warn_at is not None and clock.warn_at <= now:
-            _alert(clock, AlertKind.WARNING, clock.warn_at, now, settings, worker, result.warnings)
-        if clock.breached_at is None and clock.due_at is not None and clock.due_at <= now:
-            _alert(clock, AlertKind.BREACH, clock.due_at, now, settings, worker, result.breaches)
-        clocks.reschedule(clock)
-        clocks.refresh_ticket(clock.ticket, quiet=True)
+    due = db.session.scalars(query).all()
+    running = [clock for clock in due if clock.status == ClockStatus.RUNNING]
+    result = SweepResult(examined=len(due))
+    # Nothing here reads back what it changed: one flush at the end writes it all.
+    with db.session.no_autoflush, inserted_together():
+        for kind, found in ((AlertKind.WARNING, result.warnings),
+                            (AlertKind.BREACH, result.breaches)):
+            alerts = [(clock, kind, at) for clock in running if (at := _passed(clock, kind, now))]
+            for clock, _, _ in clocks.record_alerts(alerts, now=now, by=worker):
+                found.append(clock.id)
+                effects.apply(clock, kind, now=now, settings=settings)
+        for clock in due:
+            clocks.reschedule(clock)
+        tickets = {clock.ticket for clock in due}
+        clocks.refresh_tickets_quietly(tickets)
+    clocks.write_together(clock for ticket in tickets for clock in ticket.clocks)
+    for ticket in tickets:
+        # Its new history went in past the ORM: a history read before must be read again.
+        db.session.expire(ticket, ["events"])
     db.session.flush()
     return result
 
 
-def _alert(clock: SlaClock, kind: AlertKind, at: datetime, now: datetime, settings: Settings,
-           worker: str, recorded: list[int]) -> None:
-    if clocks.record_alert(clock, kind, at=at, now=now, by=worker):
-        recorded.append(clock.id)
-        effects.apply(clock, kind, now=now, settings=settings)
+def _passed(clock: SlaClock, kind: AlertKind, now: datetime) -> datetime | None:
+    """The warning or due time, if it has come and was not recorded yet."""
+    if kind == AlertKind.WARNING:
+        moment, recorded = clock.warn_at, clock.warned_at
+    else:
+        moment, recorded = clock.due_at, clock.breached_at
+    return moment if recorded is None and moment is not None and moment <= now else None
+
+
+def _what_effects_read() -> tuple[Any, ...]:
+    """Loaded with the due clocks: a few queries per batch instead of several per clock."""
+    return (
+        selectinload(SlaClock.ticket).options(
+            selectinload(Ticket.clocks),
+            selectinload(Ticket.assignee),
+            selectinload(Ticket.assigned_group).selectinload(SupportGroup.lead),
+        ),
+        selectinload(SlaClock.calendar),
+        selectinload(SlaClock.sla_policy),
+        selectinload(SlaClock.ola_policy),
+        selectinload(SlaClock.group).selectinload(SupportGroup.lead),
+    )
 
 
 def sweep_all(*, now: datetime, settings: Settings, worker: str) -> SweepResult:

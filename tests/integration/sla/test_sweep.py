@@ -116,6 +116,23 @@ def test_a_clock_whose_alert_exists_already_is_not_alerted_again(ticket, setting
     assert [r for r in alerts() if r[1] == "breach"] == [
         (first.id, "breach", FR_DUE, "other-scheduler")]
     assert [e.kind for e in ticket.events if e.kind == "sla_breach"] == []
+    # The clock carries the breach all the same, so it stops asking for attention.
+    assert (first.breached_at, first.next_attention_at) == (FR_DUE, None)
+    assert run(settings, FR_DUE + timedelta(hours=1)).examined == 0
+
+
+def test_a_warning_that_raises_the_priority_is_followed_by_the_breach_its_new_target_brings(
+        assigned, sla_org, settings):
+    sla_org.policy.effects = {"warning": ["raise_priority"]}
+    late = sthlm(10, 13, 30)
+    result = run(settings, late)
+    first = clock(assigned, "first_response")
+    # Warned at 13:00 at P3; P2 allows 1 h and 3.5 h are used, so it is due at once.
+    assert assigned.priority == 2
+    assert (result.warnings, result.breaches) == ([first.id], [first.id])
+    assert [(kind, at) for clock_id, kind, at, _ in alerts() if clock_id == first.id] == [
+        ("warning", FR_WARN), ("breach", late)]
+    assert_clocks_consistent(assigned)
 
 
 def test_the_sweep_reads_only_clocks_needing_attention_by_now(sla_org, factory, settings, now):
