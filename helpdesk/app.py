@@ -90,6 +90,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_error_pages(app)
     _register_template_helpers(app)
+    from helpdesk.mail.notifications import register_notifications
+    register_notifications()
     return app
 
 
@@ -99,6 +101,7 @@ def _import_models() -> None:
     from helpdesk.catalogue import models as _catalogue  # noqa: F401
     from helpdesk.core import lease as _lease  # noqa: F401
     from helpdesk.core import outbox as _outbox  # noqa: F401
+    from helpdesk.mail import models as _mail  # noqa: F401
     from helpdesk.org import models as _org  # noqa: F401
     from helpdesk.sla import models as _sla  # noqa: F401
     from helpdesk.tickets import models as _tickets  # noqa: F401
@@ -108,13 +111,15 @@ def _import_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from helpdesk.accounts.views import bp as accounts_bp
     from helpdesk.catalogue.views import bp as catalogue_bp
+    from helpdesk.mail.outbox_views import bp as outbox_bp
+    from helpdesk.mail.quarantine_views import bp as mail_quarantine_bp
     from helpdesk.sla.admin_views import bp as sla_admin_bp
     from helpdesk.tickets.agent_views import bp as agent_tickets_bp
     from helpdesk.tickets.portal_views import bp as portal_tickets_bp
     from helpdesk.tiers.views import bp as tiers_bp
 
     for blueprint in (accounts_bp, catalogue_bp, portal_tickets_bp, agent_tickets_bp, tiers_bp,
-                      sla_admin_bp):
+                      sla_admin_bp, outbox_bp, mail_quarantine_bp):
         app.register_blueprint(blueprint)
 
 

@@ -1,8 +1,9 @@
 """The ``helpdesk`` console command.
 
 ``helpdesk db upgrade`` (Flask-Migrate), ``helpdesk org load FILE``,
-``helpdesk demo``, ``helpdesk user create``, ``helpdesk serve`` and
-``helpdesk tickets autoclose``. Each command commits once at the end.
+``helpdesk demo``, ``helpdesk user create``, ``helpdesk serve``,
+``helpdesk tickets autoclose`` and ``helpdesk mail send``. Each command commits once
+at the end, but ``mail send``, which records each mail as sent as soon as it is.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from helpdesk import create_app
 from helpdesk.accounts.models import Role, User
 from helpdesk.core.clock import utcnow
 from helpdesk.extensions import db
+from helpdesk.mail.commands import ingest_command, poll_command
 from helpdesk.org.loader import OrgFileError, load_file
 from helpdesk.org.models import OrgUnit
 
@@ -187,3 +189,29 @@ def tickets_autoclose() -> None:
     closed = auto_close_resolved(now=utcnow(), settings=current_app.config["HELPDESK"])
     db.session.commit()
     click.echo(f"Closed {len(closed)} resolved tickets" + (f": {', '.join(closed)}" if closed else "."))
+
+
+@main.group("mail")
+def mail_group() -> None:
+    """Mail in and out."""
+
+
+mail_group.add_command(ingest_command)
+mail_group.add_command(poll_command)
+
+
+@mail_group.command("send")
+@with_appcontext
+def mail_send() -> None:
+    """Send the outbox's mail that is due now (each one is recorded as sent at once).
+
+    Exits with 1 when the mail server could not be reached, so cron or a timer notices.
+    """
+    from flask import current_app
+
+    from helpdesk.mail.sender import send_due
+
+    result = send_due(now=utcnow(), settings=current_app.config["HELPDESK"])
+    click.echo(result.summary())
+    if result.stopped:
+        sys.exit(1)

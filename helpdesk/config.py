@@ -52,6 +52,41 @@ def _int(name: str, default: int) -> int:
 
 
 @dataclass
+class MailSettings:
+    """Mail in and out. With no SMTP host the outbox only fills (the embedded default)."""
+
+    domain: str = "helpdesk.localhost"  # in our Message-IDs and the default sender address
+    sender: str = "helpdesk@helpdesk.localhost"  # From: of every mail we send
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    unknown_senders: str = "allow"  # or "instruct": answer with how to get an account
+    max_message_bytes: int = 25 * 1024 * 1024
+    sender_limit_per_hour: int = 30  # more mail than this from one address is a loop
+
+    @classmethod
+    def from_environment(cls) -> MailSettings:
+        domain = os.environ.get("HELPDESK_MAIL_DOMAIN", "helpdesk.localhost")
+        unknown = os.environ.get("HELPDESK_MAIL_UNKNOWN_SENDERS", "allow")
+        if unknown not in ("allow", "instruct"):
+            raise ConfigError(f"HELPDESK_MAIL_UNKNOWN_SENDERS must be allow or instruct, got {unknown!r}")
+        return cls(
+            domain=domain,
+            sender=os.environ.get("HELPDESK_MAIL_FROM", f"helpdesk@{domain}"),
+            smtp_host=os.environ.get("HELPDESK_SMTP_HOST", ""),
+            smtp_port=_int("HELPDESK_SMTP_PORT", 25),
+            smtp_user=os.environ.get("HELPDESK_SMTP_USER", ""),
+            smtp_password=os.environ.get("HELPDESK_SMTP_PASSWORD", ""),
+            smtp_starttls=os.environ.get("HELPDESK_SMTP_STARTTLS", "") in ("1", "true", "yes"),
+            unknown_senders=unknown,
+            max_message_bytes=_int("HELPDESK_MAIL_MAX_MB", 25) * 1024 * 1024,
+            sender_limit_per_hour=_int("HELPDESK_MAIL_SENDER_LIMIT_PER_HOUR", 30),
+        )
+
+
+@dataclass
 class Settings:
     """Everything the app reads from the environment, in one place."""
 
@@ -65,6 +100,7 @@ class Settings:
     priority_matrix: PriorityMatrix = DEFAULT_MATRIX
     default_locale: str = "sv"
     reference_prefix: str = "HD"
+    mail: MailSettings = field(default_factory=lambda: MailSettings())
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -86,6 +122,7 @@ class Settings:
             priority_matrix=parse_matrix(matrix_text) if matrix_text else DEFAULT_MATRIX,
             default_locale=os.environ.get("HELPDESK_DEFAULT_LOCALE", "sv"),
             reference_prefix=os.environ.get("HELPDESK_REFERENCE_PREFIX", "HD"),
+            mail=MailSettings.from_environment(),
         )
 
     def flask_config(self) -> dict[str, Any]:

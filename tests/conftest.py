@@ -30,6 +30,7 @@ from helpdesk.accounts.models import Role, User
 from helpdesk.catalogue.models import Level1Choice, Lifecycle, Service
 from helpdesk.config import Settings
 from helpdesk.extensions import db
+from helpdesk.mail.models import Mailbox
 from helpdesk.org.models import OrgUnit
 from helpdesk.tickets.models import Ticket, TicketType
 from helpdesk.tickets.operations import create_ticket
@@ -39,6 +40,9 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("HELPDESK_TEST_POSTGRES_URL", "")
 PASSWORD = "correct horse battery"
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+# Real outside services, each in its own module.
+pytest_plugins = ["tests.services.imap", "tests.services.smtp"]
 
 
 def require_service(available: bool, reason: str) -> None:
@@ -203,6 +207,15 @@ class Factory:
         db.session.add(service)
         db.session.flush()
         return service
+
+    def mailbox(self, service: Service, group: SupportGroup | None = None, **imap: Any) -> Mailbox:
+        n = self._next()
+        settings = {"imap_port": 143, "imap_folder": "INBOX", "imap_ssl": False, **imap}
+        mailbox = Mailbox(code=f"box{n}", address=f"support{n}@helpdesk.test", service=service,
+                          group=group, active=True, **settings)
+        db.session.add(mailbox)
+        db.session.flush()
+        return mailbox
 
     def ticket(self, requester: User, service: Service, now: datetime = NOW, **kwargs: Any) -> Ticket:
         fields: dict[str, Any] = {"subject": "Skrivaren skriver inte ut",

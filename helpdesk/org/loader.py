@@ -23,6 +23,7 @@ from helpdesk.accounts.models import Role, User
 from helpdesk.catalogue.models import Level1Choice, Lifecycle, RoutingRule, Service
 from helpdesk.core.clock import utcnow
 from helpdesk.extensions import db
+from helpdesk.mail.models import Mailbox
 from helpdesk.org.models import OrgUnit
 from helpdesk.org.schemas import OrganisationSchema
 from helpdesk.sla import admin as sla_admin
@@ -180,6 +181,12 @@ def _cross_check(data: dict[str, Any]) -> Iterator[Problem]:
     for i, user in enumerate(data["users"]):
         if user["org_unit"] and user["org_unit"] not in units:
             yield Problem(f"users[{i}].org_unit", f"unknown org unit {user['org_unit']!r}")
+    yield from _duplicates(data["mailboxes"], "code", "mailboxes")
+    yield from _duplicates(data["mailboxes"], "address", "mailboxes")
+    for i, mailbox in enumerate(data["mailboxes"]):
+        if mailbox["service"] not in services:
+            yield Problem(f"mailboxes[{i}].service", f"unknown service {mailbox['service']!r}")
+        yield from group_ref(f"mailboxes[{i}].group", mailbox["group"], 1)
     for i, rule in enumerate(data["routing_rules"]):
         yield from group_ref(f"routing_rules[{i}].group", rule["group"], 1)
         if rule["service"] and rule["service"] not in services:
@@ -219,6 +226,17 @@ def _load_ola(group: SupportGroup, item: dict[str, Any] | None) -> None:
         return
     calendar = db.session.scalars(select(Calendar).where(Calendar.code == item["calendar"])).one()
     sla_admin.apply_ola(group, item, calendar)
+
+
+def _load_mailbox(item: dict[str, Any], service: Service, group: SupportGroup | None) -> None:
+    mailbox = _upsert(Mailbox, "code", item["code"])
+    mailbox.address, mailbox.service, mailbox.group = item["address"].lower(), service, group
+    mailbox.active = item["active"]
+    imap = item["imap"] or {}
+    mailbox.imap_host, mailbox.imap_user = imap.get("host"), imap.get("user")
+    mailbox.imap_port, mailbox.imap_ssl = imap.get("port", 143), imap.get("ssl", False)
+    mailbox.imap_password_env = imap.get("password_env")
+    mailbox.imap_folder = imap.get("folder", "INBOX")
 
 
 def load(data: dict[str, Any], now: datetime | None = None) -> LoadSummary:
@@ -289,6 +307,9 @@ def load(data: dict[str, Any], now: datetime | None = None) -> LoadSummary:
             category=item["category"],
             org_unit=units.get(item["org_unit"]) if item["org_unit"] else None,
         ))
+    for item in data["mailboxes"]:
+        _load_mailbox(item, services.get(item["service"]) or db.session.scalars(
+            select(Service).where(Service.code == item["service"])).one(), group(item["group"]))
     db.session.flush()
     return LoadSummary(
         calendars=len(data["calendars"]), sla_policies=len(data["sla_policies"]),

@@ -180,6 +180,25 @@ class RoutingRuleSchema(_Strict):
     org_unit = fields.String(load_default=None)
 
 
+class ImapSchema(_Strict):
+    host = fields.String(required=True, validate=validate.Length(1, 200))
+    port = fields.Integer(load_default=143, validate=validate.Range(1, 65535))
+    user = fields.String(required=True, validate=validate.Length(1, 200))
+    # The name of the environment variable holding the password: no secrets in this file.
+    password_env = fields.String(required=True, validate=validate.Regexp(r"^[A-Z_][A-Z0-9_]*$"))
+    folder = fields.String(load_default="INBOX", validate=validate.Length(1, 200))
+    ssl = fields.Boolean(load_default=False)
+
+
+class MailboxSchema(_Strict):
+    code = fields.String(required=True, validate=CODE)
+    address = fields.Email(required=True)
+    service = fields.String(required=True)
+    group = fields.String(load_default=None)  # tier-1 group that gets its new tickets first
+    imap = fields.Nested(ImapSchema, load_default=None)
+    active = fields.Boolean(load_default=True)
+
+
 class OrganisationSchema(_Strict):
     name = fields.String(load_default=None)
     calendars = fields.List(fields.Nested(CalendarSchema), load_default=list)
@@ -189,3 +208,4 @@ class OrganisationSchema(_Strict):
     services = fields.List(fields.Nested(ServiceSchema), load_default=list)
     users = fields.List(fields.Nested(UserSchema), load_default=list)
     routing_rules = fields.List(fields.Nested(RoutingRuleSchema), load_default=list)
+    mailboxes = fields.List(fields.Nested(MailboxSchema), load_default=list)

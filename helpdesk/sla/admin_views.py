@@ -6,12 +6,10 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
-from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from helpdesk.accounts import permissions
-from helpdesk.core.errors import InvalidInput, NotFound
+from helpdesk.core.errors import InvalidInput
 from helpdesk.core.i18n import N_
 from helpdesk.core.labels import STATUS_LABELS
 from helpdesk.extensions import db
@@ -84,13 +82,7 @@ def _labels() -> dict[str, Any]:
     }
 
 
-@bp.before_request
-@login_required
-def _administrators_only() -> None:
-    try:
-        permissions.require_admin(edge.actor())
-    except NotFound:
-        abort(404)
+bp.before_request(edge.administrators_only)
 
 
 def _by_code(model: type[Coded], code: str) -> Coded:

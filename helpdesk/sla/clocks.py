@@ -77,17 +77,6 @@ def reschedule(clock: SlaClock) -> None:
     clock.next_attention_at = min(pending) if pending else None
 
 
-def start_clock(ticket: Ticket, metric: Metric, *, calendar: Calendar, target_minutes: int,
-                warning_percent: int, now: datetime, sla_policy: SlaPolicy | None = None,
-                ola_policy: OlaPolicy | None = None, group: SupportGroup | None = None) -> SlaClock:
-    clock = _new_clock(ticket, metric, calendar=calendar, target_minutes=target_minutes,
-                       warning_percent=warning_percent, now=now, sla_policy=sla_policy,
-                       ola_policy=ola_policy, group=group)
-    db.session.flush()
-    _mark_started(clock, now)
-    return clock
-
-
 def _new_clock(ticket: Ticket, metric: Metric, *, calendar: Calendar, target_minutes: int,
                warning_percent: int, now: datetime, sla_policy: SlaPolicy | None,
                ola_policy: OlaPolicy | None, group: SupportGroup | None) -> SlaClock:
@@ -241,22 +230,35 @@ def on_ticket_created(ticket: Ticket, now: datetime) -> None:
                     ticket, metric, calendar=policy.calendar, target_minutes=minutes,
                     warning_percent=policy.warning_percent, now=now, sla_policy=policy,
                     ola_policy=None, group=None))
+    ola_clock = _new_ola_clock(ticket, ticket.assigned_group, Metric.OLA_TAKE, now)
+    if ola_clock is not None:
+        started.append(ola_clock)
     if started:
-        db.session.flush()  # one flush for both clocks: their ids go into the history
+        db.session.flush()  # one flush for all the clocks: their ids go into the history
         for clock in started:
             _mark_started(clock, now)
-    _start_ola(ticket, ticket.assigned_group, Metric.OLA_TAKE, now)
     refresh_ticket(ticket)
 
 
-def _start_ola(ticket: Ticket, group: SupportGroup, metric: Metric, now: datetime) -> None:
-    ola = db.session.query(OlaPolicy).filter_by(group_id=group.id).one_or_none()
+def _new_ola_clock(ticket: Ticket, group: SupportGroup, metric: Metric, now: datetime) -> SlaClock | None:
+    # The group's OLA is not among the changes waiting in the session: no flush needed to read it.
+    with db.session.no_autoflush:
+        ola = db.session.query(OlaPolicy).filter_by(group_id=group.id).one_or_none()
     minutes = None
     if ola is not None:
         minutes = ola.take_minutes if metric == Metric.OLA_TAKE else ola.handle_minutes
-    if ola is not None and minutes is not None:
-        start_clock(ticket, metric, calendar=ola.calendar, target_minutes=minutes,
-                    warning_percent=ola.warning_percent, now=now, ola_policy=ola, group=group)
+    if ola is None or minutes is None:
+        return None
+    return _new_clock(ticket, metric, calendar=ola.calendar, target_minutes=minutes,
+                      warning_percent=ola.warning_percent, now=now, sla_policy=None,
+                      ola_policy=ola, group=group)
+
+
+def _start_ola(ticket: Ticket, group: SupportGroup, metric: Metric, now: datetime) -> None:
+    clock = _new_ola_clock(ticket, group, metric, now)
+    if clock is not None:
+        db.session.flush()
+        _mark_started(clock, now)
 
 
 def on_status_changed(ticket: Ticket, old: str, new: str, now: datetime) -> None:

@@ -10,9 +10,10 @@ from helpdesk.accounts.models import User
 from helpdesk.config import Settings
 from helpdesk.core.i18n import N_
 from helpdesk.core.outbox import queue_message
+from helpdesk.mail.notifications import sla_alerts
 from helpdesk.sla.models import AlertKind, Metric, SlaClock
 from helpdesk.tickets.history import record
-from helpdesk.web.template_helpers import METRIC_LABELS, local_time
+from helpdesk.web.template_helpers import METRIC_LABELS
 
 NOTIFY, RAISE_PRIORITY, ESCALATE = "notify", "raise_priority", "escalate"
 KNOWN_EFFECTS = frozenset({NOTIFY, RAISE_PRIORITY, ESCALATE})
@@ -21,7 +22,7 @@ KNOWN_EFFECTS = frozenset({NOTIFY, RAISE_PRIORITY, ESCALATE})
 def apply(clock: SlaClock, kind: AlertKind, *, now: datetime, settings: Settings) -> None:
     for effect in clock.effects.get(kind.value, []):
         if effect == NOTIFY:
-            notify(clock, kind, now=now)
+            notify(clock, kind, now=now, settings=settings)
         elif effect == RAISE_PRIORITY:
             raise_priority(clock, now=now, settings=settings)
         elif effect == ESCALATE:
@@ -37,26 +38,10 @@ def _recipients(clock: SlaClock) -> list[User]:
     return list(unique.values())
 
 
-def notify(clock: SlaClock, kind: AlertKind, *, now: datetime) -> None:
-    ticket = clock.ticket
-    for person in _recipients(clock):
-        locale = person.locale or "sv"
-        with force_locale(locale):
-            what = gettext(METRIC_LABELS[clock.metric.value])
-            due = local_time(clock.due_at)
-            if kind == AlertKind.WARNING:
-                subject = gettext("[%(reference)s] At risk: %(what)s due %(due)s",
-                                  reference=ticket.reference, what=what, due=due)
-            else:
-                subject = gettext("[%(reference)s] Breached: %(what)s was due %(due)s",
-                                  reference=ticket.reference, what=what, due=due)
-            body = gettext("Ticket %(reference)s “%(subject)s” (P%(priority)s, %(group)s).",
-                           reference=ticket.reference, subject=ticket.subject,
-                           priority=ticket.priority, group=ticket.assigned_group.name)
-        queue_message(kind=f"sla_{kind.value}", recipient_email=person.email,
-                      recipient_user_id=person.id, ticket_id=ticket.id, locale=locale,
-                      subject=subject, body=body, now=now,
-                      payload={"clock_id": clock.id, "metric": clock.metric.value})
+def notify(clock: SlaClock, kind: AlertKind, *, now: datetime, settings: Settings) -> None:
+    """Tell the people ``_recipients`` names; the mail's words are in ``mail.notifications``."""
+    for mail in sla_alerts(clock, kind, _recipients(clock), now=now, settings=settings):
+        queue_message(**mail.outbox_fields(), now=now)
 
 
 def raise_priority(clock: SlaClock, *, now: datetime, settings: Settings) -> None:

@@ -32,6 +32,8 @@ from helpdesk.tickets.operations import auto_close_resolved
 
 log = logging.getLogger(__name__)
 LEASE = "scheduler"
+# Mails per mailbox and poll: a big backlog is read over several polls, within the lease.
+POLL_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Timing:
     tick: timedelta  # how often each process tries the lease
     lease: timedelta  # how long a lease lasts without renewal (takeover time)
     sweep: timedelta  # how often the leader sweeps
+    mail_poll: timedelta = timedelta(minutes=1)  # how often the leader reads the IMAP mailboxes
 
     @classmethod
     def from_environment(cls) -> Timing:
@@ -47,7 +50,8 @@ class Timing:
 
         return cls(tick=seconds("HELPDESK_SCHEDULER_TICK_SECONDS", 10),
                    lease=seconds("HELPDESK_SCHEDULER_LEASE_SECONDS", 30),
-                   sweep=seconds("HELPDESK_SWEEP_SECONDS", 30))
+                   sweep=seconds("HELPDESK_SWEEP_SECONDS", 30),
+                   mail_poll=seconds("HELPDESK_MAIL_POLL_SECONDS", 60))
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class Leader:
         self.timing = timing
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._last_sweep: datetime | None = None
+        self._last_poll: datetime | None = None
 
     def tick(self, now: datetime | None = None) -> TickResult:
         with self.app.app_context():
@@ -80,6 +85,10 @@ class Leader:
                     closed = auto_close_resolved(now=moment, settings=settings)
                     result = TickResult(leader=True, swept=swept, closed=tuple(closed))
                 db.session.commit()
+                if self._last_poll is None or moment - self._last_poll >= self.timing.mail_poll:
+                    self._last_poll = moment
+                    self._poll_mailboxes()
+                self._send_mail(moment)
                 if result.swept is not None:
                     self._last_sweep = moment
                     if result.swept.warnings or result.swept.breaches or result.closed:
@@ -93,6 +102,33 @@ class Leader:
                 return TickResult(leader=False)
             finally:
                 db.session.remove()
+
+
+    def _poll_mailboxes(self) -> None:
+        """Each mailbox on its own: one that cannot be reached does not hold up the others.
+        Each commits as it stores (the lease stays ours until it runs out)."""
+        from helpdesk.mail.imap import MailboxUnavailable, active_mailboxes, poll
+
+        settings: Settings = self.app.config["HELPDESK"]
+        for mailbox in active_mailboxes():
+            try:
+                result = poll(mailbox, settings=settings, now=utcnow, limit=POLL_LIMIT)
+            except MailboxUnavailable as exc:
+                log.warning("%s", exc)
+                continue
+            if result.fetched:
+                log.info("%s: %d mails fetched", mailbox.code, result.fetched)
+
+
+    def _send_mail(self, moment: datetime) -> None:
+        """The outbox, every tick: what the last changes queued goes out within seconds."""
+        from helpdesk.mail.sender import send_due
+
+        settings: Settings = self.app.config["HELPDESK"]
+        if settings.mail.smtp_host:
+            result = send_due(now=moment, settings=settings)
+            if result.sent or result.stopped:
+                log.info("%s", result.summary())
 
 
 def freeze_startup_objects() -> None:

@@ -1,7 +1,14 @@
-"""Writing the append-only history: every operation ends by calling ``record``."""
+"""Writing the append-only history: every operation ends by calling ``record``.
+
+Other domains react to what happened through ``on_recorded`` (mail notifications,
+say) instead of every operation calling them: one explicit list of listeners,
+called after the row is written, in the same transaction.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +19,35 @@ from helpdesk.tickets.models import Ticket, TicketEvent
 if TYPE_CHECKING:
     from helpdesk.accounts.models import User
     from helpdesk.tiers.models import SupportGroup
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One history row as a listener sees it, with the objects the operation held."""
+
+    ticket: Ticket
+    kind: str
+    actor: User | None
+    now: datetime
+    from_group: SupportGroup | None
+    to_group: SupportGroup | None
+    reason: str | None
+    details: dict[str, Any]
+
+
+Listener = Callable[[Recorded], None]
+_listeners: dict[Listener, frozenset[str]] = {}
+
+
+def on_recorded(listener: Listener, *, kinds: Iterable[str]) -> None:
+    """Call ``listener`` after every history row of these kinds (registering twice is once).
+
+    ``record`` is on every hot path (the SLA sweep writes thousands of clock rows), so
+    the kind is looked at first and nothing is built for rows nobody listens to. An
+    exception in a listener fails the operation, as it should: the change and what it
+    causes are one transaction.
+    """
+    _listeners[listener] = frozenset(kinds)
 
 
 def record(
@@ -39,7 +75,10 @@ def record(
     }
     # Inside a bulk block the row is queued by ids, which a new ticket does not have yet.
     known = ticket.id is not None and (actor is None or actor.id is not None)
-    if known and queue_row(TicketEvent.__table__,
-                           {"ticket_id": ticket.id, "actor_id": actor.id if actor else None, **row}):
-        return
-    db.session.add(TicketEvent(ticket=ticket, actor=actor, **row))
+    if not (known and queue_row(TicketEvent.__table__,
+                                {"ticket_id": ticket.id, "actor_id": actor.id if actor else None,
+                                 **row})):
+        db.session.add(TicketEvent(ticket=ticket, actor=actor, **row))
+    for listener, kinds in _listeners.items():
+        if kind in kinds:
+            listener(Recorded(ticket, kind, actor, now, from_group, to_group, reason, details))

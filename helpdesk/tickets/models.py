@@ -125,6 +125,9 @@ class Message(db.Model):  # type: ignore[name-defined]
     body: Mapped[str] = mapped_column(Text)
     consultation_id: Mapped[int | None] = mapped_column(ForeignKey("consultations.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The Message-ID of the mail it came in as, so replies to that mail thread here.
+    mail_message_id: Mapped[str | None] = mapped_column(String(500), index=True)
+    html_body: Mapped[str | None] = mapped_column(Text)  # sanitised, when it came as HTML mail
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
     author: Mapped[User | None] = relationship()

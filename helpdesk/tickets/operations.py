@@ -27,7 +27,7 @@ from helpdesk.tickets.models import Channel, Message, Ticket, TicketType
 from helpdesk.tickets.priority import priority_for
 from helpdesk.tickets.references import next_reference
 from helpdesk.tiers.models import SupportGroup
-from helpdesk.tiers.routing import route_level1
+from helpdesk.tiers.routing import RoutingDecision, route_level1
 from helpdesk.tiers.routing_data import route_request_for, routing_rules
 from helpdesk.workflows.definitions import AGENT, REQUESTER, SYSTEM
 from helpdesk.workflows.engine import engine_for
@@ -148,13 +148,17 @@ def create_ticket(
     channel: Channel = Channel.WEB,
     confidential: bool = False,
     uploads: Iterable[attachment_store.Upload] = (),
+    routed_by: RoutingDecision | None = None,
+    origin_message_id: str | None = None,
 ) -> Ticket:
+    """A new ticket, routed to its level-1 group (or as ``routed_by`` decided, e.g. a mailbox's
+    own group), with its clocks started."""
     if not service.orderable:
         raise DomainError(
             N_("The service %(service)s cannot be ordered now (%(lifecycle)s)."),
             service=service.name, lifecycle=label_for(LIFECYCLE_LABELS, service.lifecycle.value),
         )
-    decision = route_level1(route_request_for(service, requester), routing_rules())
+    decision = routed_by or route_level1(route_request_for(service, requester), routing_rules())
     group = db.session.scalars(select(SupportGroup).where(SupportGroup.code == decision.group)).one()
     workflow_initial = engine_for(ticket_type).workflow.initial
     ticket = Ticket(
@@ -176,12 +180,17 @@ def create_ticket(
         created_at=now,
         updated_at=now,
         updated_by=requester,
+        # A new ticket has none of these yet; saying so spares a query (and a flush) for each
+        # when the clocks, the notifications and the history read them.
+        clocks=[], messages=[], attachments=[], consultations=[], events=[],
     )
     db.session.add(ticket)
     # Files sent with the form belong to the description, not to a message.
     _store_uploads(ticket, None, requester, uploads, internal=False, now=now, settings=settings)
+    # A ticket that came by mail keeps that mail's Message-ID, so answers thread under it.
+    origin: dict[str, Any] = {"mail_message_id": origin_message_id} if origin_message_id else {}
     record(ticket, "created", actor=requester, now=now, to_status=workflow_initial,
-           channel=channel.value, priority=ticket.priority)
+           channel=channel.value, priority=ticket.priority, **origin)
     record(ticket, "routed", actor=None, now=now, to_group=group,
            reason=decision.reason, reason_params=_with_english_names(decision.params, service,
                                                                      requester))
@@ -215,6 +224,19 @@ def add_reply(
     record(ticket, "noted" if internal else "replied", actor=actor, now=now)
     if not internal:
         clocks.on_public_reply(ticket, now)
+    db.session.flush()
+    return message
+
+
+def add_incoming_note(
+    ticket: Ticket, *, author: User | None, body: str, now: datetime, settings: Settings,
+    event: str, uploads: Iterable[attachment_store.Upload] = (), **details: Any,
+) -> Message:
+    """Something that arrived for the staff only (a bounce, a colleague's mail): an internal
+    note that changes nothing else about the ticket."""
+    message = _add_message(ticket, author, body.strip() or "-", internal=True, now=now,
+                           uploads=uploads, settings=settings)
+    record(ticket, event, actor=author, now=now, **details)
     db.session.flush()
     return message
 

@@ -54,7 +54,8 @@ def _page(ticket: Ticket, form: dict[str, str] | None = None, errors: dict[str, 
     # Staff-only steps (notes, consultations, SLA mechanics) stay off the requester's page.
     history = [e for e in ticket.events
                if e.kind not in ("noted", "consulted", "consultation_answered",
-                                 "consultation_closed", "priority_raised")
+                                 "consultation_closed", "priority_raised", "mail_note",
+                                 "mail_bounced")
                and not e.kind.startswith("sla_")]
     return render_template("tickets/portal_ticket.html", ticket=ticket, events=events,
                            messages=messages, history=history, form=form or {},

@@ -54,6 +54,19 @@ def staff_required(view: F) -> F:
     return cast(F, wrapper)
 
 
+@login_required
+def administrators_only() -> None:
+    """For a blueprint's ``before_request``: its pages are the administrators'; anyone else
+    finds nothing there."""
+    from helpdesk.accounts.permissions import require_admin
+    from helpdesk.core.errors import NotFound
+
+    try:
+        require_admin(actor())
+    except NotFound:
+        abort(404)
+
+
 def load_form(schema: Schema) -> dict[str, Any]:
     """Validate the posted form; raise InvalidInput naming each bad field."""
     raw = {key: value for key, value in request.form.items() if key != "csrf_token"}

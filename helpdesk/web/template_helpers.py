@@ -9,6 +9,7 @@ from flask_babel import format_datetime, get_locale, gettext
 
 from helpdesk.core.i18n import N_
 from helpdesk.core.labels import EVENT_LABELS, LIFECYCLE_LABELS, STATUS_LABELS
+from helpdesk.mail.quoting import split_reply
 
 HISTORY_LABELS = {
     "created": N_("Ticket created"),
@@ -33,6 +34,10 @@ HISTORY_LABELS = {
     "priority_raised": N_("Priority raised after an SLA breach"),
     "sla_warning": N_("SLA at risk"),
     "sla_breach": N_("SLA breached"),
+    "mail_note": N_("Mail from someone other than the requester"),
+    "mail_bounced": N_("A mail to the requester could not be delivered"),
+    "follow_up_of": N_("Follow-up to an earlier ticket"),
+    "followed_up_by": N_("Followed up by a new ticket"),
 }
 
 METRIC_LABELS = {
@@ -129,6 +134,7 @@ def translate_params(template: str, params: dict[str, Any] | None) -> str:
 
 GLOBALS = {
     "get_locale": get_locale,
+    "split_reply": split_reply,
     "clock_reason": clock_reason,
     "label": label,
     "localized": localized,

@@ -17,10 +17,13 @@ from helpdesk.accounts.models import User
 from helpdesk.catalogue.models import Service
 from helpdesk.core.clock import utcnow
 from helpdesk.extensions import db
+from helpdesk.mail.ingest import receive
+from helpdesk.mail.models import Mailbox
 from helpdesk.tickets.operations import add_reply, create_ticket, take_ticket
 from helpdesk.tiers.models import SupportGroup
 from helpdesk.tiers.operations import answer_consultation, consult_group, escalate_ticket
 from tests.e2e.live_server import DEMO_PASSWORD, LiveServer
+from tests.integration.mail.builders import mail
 
 pytestmark = pytest.mark.browser
 
@@ -29,6 +32,7 @@ WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FAILING = {"serious", "critical"}
 ANNA, OLOF, EVA = ("anna.requester@demo.example", "olof.agent@demo.example",
                    "eva.agent@demo.example")
+ADMIN = "admin@demo.example"
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +67,13 @@ def story(live_server: LiveServer) -> str:
                       question="Har ni ändrat något i postservern?", now=now)
         answer_consultation(asked, actor=user("nils.agent@demo.example"),
                             answer="Nej, brandväggen släpper igenom.", now=now, settings=settings)
+        # A reply by mail with quoted history (folded away on the page), and a mail in the
+        # quarantine for the administrator's page.
+        mailbox = db.session.scalars(select(Mailbox)).first()
+        receive(mail(sender=ANNA, subject=f"Re: [{ticket.reference}] Kalendern",
+                     body="Det gäller bara telefonen.\n\nDen 1 mars skrev Lars:\n> Vi tittar på det."),
+                mailbox=mailbox, now=now, settings=settings)
+        receive(b"", mailbox=mailbox, now=now, settings=settings)
         return ticket.reference
 
 
@@ -81,6 +92,13 @@ def show_form_errors(page: Page, _reference: str) -> None:
     expect(page.locator(".error-summary")).to_be_visible()
 
 
+def open_first_mail(page: Page, _reference: str) -> None:
+    """One mail of the outbox (the story's acknowledgement and replies are there)."""
+    page.goto("/admin/outbox")
+    page.locator("main tbody a").first.click()
+    expect(page.locator("main h1")).to_be_visible()
+
+
 PAGES = {
     "login": Visit(None, "/login"),
     "catalogue": Visit(ANNA, "/portal"),
@@ -93,6 +111,9 @@ PAGES = {
     "all my queues": Visit(OLOF, "/agent/queues/mine"),
     "agent ticket (worker)": Visit(OLOF, "/agent/tickets/{reference}"),
     "agent ticket (consulted group)": Visit(EVA, "/agent/tickets/{reference}"),
+    "mail quarantine": Visit(ADMIN, "/admin/mail/quarantine"),
+    "outgoing mail": Visit(ADMIN, "/admin/outbox"),
+    "one outgoing mail": Visit(ADMIN, open_first_mail),
     "not found": Visit(ANNA, "/portal/services/finns-inte"),
 }
 

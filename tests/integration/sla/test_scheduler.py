@@ -8,26 +8,23 @@ warns at 13:00 and is due at 14:00.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from helpdesk import create_app
 from helpdesk.accounts.models import User
 from helpdesk.catalogue.models import Service
 from helpdesk.core.lease import Lease
 from helpdesk.core.outbox import OutboxMessage
-from helpdesk.extensions import db
 from helpdesk.sla import effects
 from helpdesk.sla.models import AlertKind, SlaAlert, SlaClock
-from helpdesk.sla.scheduler import LEASE, Leader, Timing
+from helpdesk.sla.scheduler import LEASE, Timing
 from tests.conftest import NOW, Factory, SlaOrg, TieredOrg
+from tests.integration.conftest import Database
 from tests.integration.sla.checks import sthlm
-from tests.support import BACKENDS, fast_password_hashing, fresh_database
+from tests.support import fast_password_hashing
 
 LEASE_TIME = timedelta(minutes=30)
 TIMING = Timing(tick=timedelta(milliseconds=10), lease=LEASE_TIME, sweep=timedelta(0))
@@ -36,50 +33,6 @@ TIMING = Timing(tick=timedelta(milliseconds=10), lease=LEASE_TIME, sweep=timedel
 @pytest.fixture(autouse=True)
 def _cheap_passwords(monkeypatch):
     fast_password_hashing(monkeypatch)
-
-
-class Database:
-    """A fresh database and a way to open another "process" (app) on it."""
-
-    def __init__(self, url: str, instance: Any) -> None:
-        self.url, self.instance = url, instance
-        self.apps: list[Any] = []
-
-    def app(self) -> Any:
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": self.url})
-        app.config["HELPDESK"].instance_dir = self.instance
-        self.apps.append(app)
-        return app
-
-    @contextmanager
-    def session(self) -> Iterator[Any]:
-        with self.apps[0].app_context():
-            try:
-                yield db.session
-            finally:
-                db.session.remove()
-
-    def leader(self, holder: str, timing: Timing = TIMING) -> Leader:
-        return Leader(self.app(), timing, holder=holder)
-
-    def close(self) -> None:
-        for app in self.apps:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-
-
-@pytest.fixture(params=BACKENDS)
-def database(request, tmp_path, monkeypatch) -> Iterator[Database]:
-    with fresh_database(request.param, tmp_path, "scheduler") as url:
-        monkeypatch.setenv("HELPDESK_INSTANCE_DIR", str(tmp_path / "instance"))
-        found = Database(url, tmp_path / "instance")
-        with found.app().app_context():
-            db.create_all()
-        try:
-            yield found
-        finally:
-            found.close()
 
 
 def create_tickets(database: Database, count: int, at=NOW,
@@ -126,7 +79,7 @@ def lease_holder(database: Database) -> tuple[str, Any]:
 
 def test_one_leader_at_a_time_and_the_other_takes_over_when_the_lease_runs_out(database):
     create_tickets(database, 3)
-    a, b = database.leader("a"), database.leader("b")
+    a, b = database.leader("a", TIMING), database.leader("b", TIMING)
     t0 = sthlm(10, 13)
 
     first = a.tick(t0)
@@ -165,12 +118,12 @@ def test_the_leader_sweeps_at_its_own_interval(database):
 
 def test_a_restarted_scheduler_finds_all_the_work_in_the_database(database):
     create_tickets(database, 2)
-    old = database.leader("old")
+    old = database.leader("old", TIMING)
     assert len(old.tick(sthlm(10, 14)).swept.breaches) == 2
     del old  # the process is gone; its lease runs until 14:30
 
     create_tickets(database, 3, at=sthlm(10, 11))  # due at 15:00, nobody sweeping
-    new = database.leader("new")
+    new = database.leader("new", TIMING)
     assert not new.tick(sthlm(10, 14, 30)).leader
     result = new.tick(sthlm(10, 15, 30))
     assert result.leader and len(result.swept.breaches) == 3 and len(result.swept.warnings) == 3
@@ -183,7 +136,7 @@ def test_a_restarted_scheduler_finds_all_the_work_in_the_database(database):
 
 def test_a_tick_that_fails_changes_nothing_and_the_next_records_it_once(database, monkeypatch):
     create_tickets(database, 2, policy_effects={"breach": ["notify"]})
-    leader = database.leader("a")
+    leader = database.leader("a", TIMING)
     assert leader.tick(sthlm(10, 13)).leader  # the warnings
 
     original = effects.queue_message

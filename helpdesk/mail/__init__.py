@@ -1,0 +1,1 @@
+"""Mail in (IMAP, MTA pipe) and out (the outbox, sent over SMTP)."""

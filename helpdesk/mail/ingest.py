@@ -1,0 +1,347 @@
+"""Receiving one mail: store it, then decide what it becomes, exactly once.
+
+Whatever arrives is first written to disk and given an ``InboundMail`` row, in the
+same transaction as what it becomes (a ticket, a reply, a note), so a mail is
+either wholly received or not at all, and receiving it twice is recognised by
+its ``dedup_key``. Nothing is dropped: what cannot be handled goes to the
+quarantine with a reason, and auto-replies and reports are kept as ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from helpdesk.accounts.models import Role, User
+from helpdesk.config import Settings
+from helpdesk.core.errors import DomainError
+from helpdesk.core.i18n import N_
+from helpdesk.extensions import db
+from helpdesk.mail import replies
+from helpdesk.mail.models import InboundMail, Mailbox, Outcome
+from helpdesk.mail.parse import MailAttachment, MailKind, MailParseError, ParsedMail, parse_message
+from helpdesk.tickets import attachments as attachment_store
+from helpdesk.tickets.models import Channel, Ticket
+from helpdesk.tickets.operations import add_incoming_note, create_ticket, requester_reply
+from helpdesk.tiers.routing import RoutingDecision
+
+# A mail gets this priority until a person looks at it: one person affected, normal urgency.
+MAIL_IMPACT, MAIL_URGENCY = 3, 2
+_REPLY_PREFIX = re.compile(r"^\s*((re|sv|aw|fw|fwd|vb|vs|antw|wg)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Received:
+    """What became of one mail."""
+
+    inbound_id: int
+    outcome: Outcome
+    reason: str
+    ticket_reference: str | None = None
+    duplicate: bool = False
+    # Quarantined because the content itself cannot be handled (not e.g. a loop): the MTA
+    # pipe tells the sender by refusing the mail.
+    refused: bool = False
+
+
+def dedup_key(raw: bytes, message_id: str | None) -> str:
+    """The same mail fetched twice, or delivered to two of our addresses, has one key.
+
+    The Message-ID alone is not trusted (some senders reuse them), so the body's hash
+    goes with it; the headers are left out because each delivery adds its own.
+    """
+    if not message_id:
+        return hashlib.sha256(raw).hexdigest()
+    split = re.search(rb"\r?\n\r?\n", raw)
+    body = raw[split.end():] if split else b""
+    return hashlib.sha256(message_id.encode() + b"\n" + hashlib.sha256(body).digest()).hexdigest()
+
+
+def receive(raw: bytes, *, mailbox: Mailbox | None, now: datetime, settings: Settings) -> Received:
+    """Store ``raw`` and make of it what it is; the caller commits (or rolls back all of it)."""
+    try:
+        parsed: ParsedMail | None = parse_message(raw)
+        problem = ""
+    except MailParseError as exc:
+        parsed, problem = None, str(exc)
+    message_id = parsed.message_id if parsed else None
+    key = dedup_key(raw, message_id)
+    seen = db.session.scalars(select(InboundMail).where(InboundMail.dedup_key == key)).first()
+    if seen is not None:
+        return Received(seen.id, seen.outcome, seen.reason,
+                        seen.ticket.reference if seen.ticket else None, duplicate=True)
+    inbound = InboundMail(
+        dedup_key=key, message_id=(message_id or "")[:500] or None, mailbox=mailbox,
+        sender=((parsed.sender_email if parsed else None) or "")[:254],
+        subject=(parsed.subject if parsed else "")[:300], received_at=now, size=len(raw),
+        raw_path=store_raw(raw, key, now, settings), outcome=Outcome.QUARANTINED, reason="",
+    )
+    db.session.add(inbound)
+    if parsed is None:
+        _quarantine(inbound, f"not a mail message: {problem}")
+        return _result(inbound, refused=True)
+    if len(raw) > settings.mail.max_message_bytes:
+        limit = -(-settings.mail.max_message_bytes // (1024 * 1024))  # in whole MB, rounded up
+        _quarantine(inbound, f"larger than the limit of {limit} MB")
+        if parsed.kind == MailKind.NORMAL and parsed.sender_email:
+            replies.too_large(parsed, limit_mb=limit, now=now, settings=settings)
+        return _result(inbound, refused=True)
+    # What decides reads nothing this mail has changed, so flushing before each of its
+    # queries would only cost time; the operations flush where they need ids.
+    with db.session.no_autoflush:
+        decide(inbound, parsed, mailbox=mailbox, now=now, settings=settings)
+    return _result(inbound)
+
+
+def decide(inbound: InboundMail, parsed: ParsedMail, *, mailbox: Mailbox | None, now: datetime,
+           settings: Settings, released: bool = False) -> None:
+    """Everything after storing: noise, bounces, loops, replies, new tickets."""
+    if _is_our_own(parsed, settings):
+        _set(inbound, Outcome.IGNORED, "our own mail came back")
+        return
+    if parsed.kind == MailKind.BOUNCE:
+        _bounce(inbound, parsed, now=now, settings=settings)
+        return
+    if parsed.kind in (MailKind.AUTO_REPLY, MailKind.REPORT):
+        ticket = find_ticket(parsed, settings)
+        inbound.ticket = ticket
+        _set(inbound, Outcome.IGNORED, f"{parsed.kind.value}: {parsed.why}")
+        return
+    if not parsed.sender_email:
+        _quarantine(inbound, "no sender address to answer")
+        return
+    if not released and _too_many_from(parsed.sender_email, now, settings):
+        _quarantine(inbound, f"more than {settings.mail.sender_limit_per_hour} mails in an hour from "
+                             f"{parsed.sender_email}: a mail loop?")
+        return
+    ticket = find_ticket(parsed, settings)
+    if ticket is not None:
+        _reply(inbound, ticket, parsed, mailbox=mailbox, now=now, settings=settings,
+               released=released)
+        return
+    _new_ticket(inbound, parsed, mailbox=mailbox, now=now, settings=settings, released=released)
+
+
+def find_ticket(parsed: ParsedMail, settings: Settings) -> Ticket | None:
+    """The ticket a mail answers: by our tag in the subject, or by the Message-IDs it
+    answers (ours, or mails we received). Never by the subject's words alone."""
+    from helpdesk.core.outbox import OutboxMessage
+    from helpdesk.mail.parse import find_reference_tags
+    from helpdesk.tickets.models import Message
+
+    for tag in find_reference_tags(parsed.subject, settings.reference_prefix):
+        ticket = db.session.scalars(select(Ticket).where(Ticket.reference == tag)).first()
+        if ticket is not None:
+            return ticket
+    answered = [*reversed(parsed.in_reply_to), *reversed(parsed.references)]
+    root = re.compile(rf"^ticket\.({re.escape(settings.reference_prefix)}-\d{{4}}-\d+)@"
+                      rf"{re.escape(settings.mail.domain)}$", re.IGNORECASE)
+    for message_id in answered:
+        if match := root.match(message_id):
+            ticket = db.session.scalars(select(Ticket).where(
+                Ticket.reference == match.group(1).upper())).first()
+            if ticket is not None:
+                return ticket
+    if not answered:
+        return None
+    for query in (
+        select(OutboxMessage.ticket_id).where(OutboxMessage.message_id.in_(answered)),
+        select(Message.ticket_id).where(Message.mail_message_id.in_(answered)),
+        select(InboundMail.ticket_id).where(InboundMail.message_id.in_(answered)),
+    ):
+        ticket_id = db.session.scalars(query.where(query.selected_columns[0].is_not(None))).first()
+        if ticket_id is not None:
+            return db.session.get(Ticket, ticket_id)
+    return None
+
+
+def _reply(inbound: InboundMail, ticket: Ticket, parsed: ParsedMail, *, mailbox: Mailbox | None,
+           now: datetime, settings: Settings, released: bool) -> None:
+    sender = _user_by_address(parsed.sender_email or "")
+    uploads, left_out = _uploads(parsed.attachments, settings)
+    body = _with_left_out(parsed.text, left_out)
+    inbound.ticket = ticket
+    if sender is not None and sender.id == ticket.requester_id:
+        try:
+            message = requester_reply(ticket, actor=sender, body=body or "-", now=now,
+                                      settings=settings, uploads=uploads)
+        except DomainError:
+            # Closed beyond the reopening window, or cancelled: a new ticket that points back.
+            _new_ticket(inbound, parsed, mailbox=mailbox, now=now, settings=settings,
+                        released=released, follow_up_of=ticket)
+            return
+        message.mail_message_id = inbound.message_id
+        message.html_body = parsed.html
+        inbound.ticket_message = message
+        _set(inbound, Outcome.REPLY, "the requester's reply")
+        return
+    # Anyone else (a colleague in copy, a staff member, a stranger who knows the tag) is
+    # shown to the staff as a note: it neither speaks for the requester nor moves the ticket.
+    note = add_incoming_note(ticket, author=sender, body=body, now=now, settings=settings,
+                             event="mail_note", uploads=uploads, sender=parsed.sender_email)
+    note.mail_message_id = inbound.message_id
+    note.html_body = parsed.html
+    inbound.ticket_message = note
+    _set(inbound, Outcome.REPLY, f"a note from {parsed.sender_email}, who is not the requester")
+
+
+def _new_ticket(inbound: InboundMail, parsed: ParsedMail, *, mailbox: Mailbox | None, now: datetime,
+                settings: Settings, released: bool, follow_up_of: Ticket | None = None) -> None:
+    if mailbox is None:
+        _quarantine(inbound, "no mailbox is set up for this address, so no service to file it under")
+        return
+    requester = _user_by_address(parsed.sender_email or "")
+    if requester is None:
+        if settings.mail.unknown_senders == "instruct" and not released:
+            replies.unknown_sender(parsed, now=now, settings=settings)
+            _quarantine(inbound, "unknown sender; instructions sent (HELPDESK_MAIL_UNKNOWN_SENDERS="
+                                 "instruct)")
+            return
+        requester = _new_requester(parsed, settings)
+    uploads, left_out = _uploads(parsed.attachments, settings)
+    description = _with_left_out(parsed.text, left_out) or "-"
+    subject = _REPLY_PREFIX.sub("", parsed.subject).strip() or "(no subject)"
+    if follow_up_of is not None:
+        description = f"[{follow_up_of.reference}]\n\n{description}"
+    routed_by = None
+    if mailbox.group is not None:
+        routed_by = RoutingDecision(mailbox.group.code, N_("Mail to %(mailbox)s goes to its group."),
+                                    {"mailbox": mailbox.address})
+    try:
+        ticket = create_ticket(requester=requester, service=mailbox.service, subject=subject[:200],
+                               description=description, impact=MAIL_IMPACT, urgency=MAIL_URGENCY,
+                               now=now, settings=settings, channel=Channel.EMAIL, uploads=uploads,
+                               routed_by=routed_by, origin_message_id=inbound.message_id)
+    except DomainError as exc:  # e.g. the mailbox's service is retired
+        _quarantine(inbound, f"no ticket could be created: {exc}")
+        return
+    inbound.ticket = ticket
+    if follow_up_of is not None:
+        from helpdesk.tickets.history import record
+
+        record(ticket, "follow_up_of", actor=None, now=now, reference=follow_up_of.reference)
+        record(follow_up_of, "followed_up_by", actor=None, now=now, reference=ticket.reference)
+        _set(inbound, Outcome.NEW_TICKET, f"a reply to {follow_up_of.reference}, which can no "
+                                          "longer be reopened")
+        return
+    _set(inbound, Outcome.NEW_TICKET, "a new request")
+
+
+def _bounce(inbound: InboundMail, parsed: ParsedMail, *, now: datetime, settings: Settings) -> None:
+    """A delivery failure goes on the ticket whose mail bounced, as a note; it never reopens."""
+    bounce = parsed.bounce
+    ticket = None
+    if bounce is not None and bounce.original_message_id:
+        ticket = find_ticket(_answering(bounce.original_message_id, bounce.original_subject), settings)
+    elif bounce is not None and bounce.original_subject:
+        ticket = find_ticket(_answering(None, bounce.original_subject), settings)
+    if ticket is None:
+        ticket = find_ticket(parsed, settings)
+    if ticket is None:
+        _set(inbound, Outcome.IGNORED, "a delivery failure for mail that was not about a ticket")
+        return
+    who = (bounce.recipient if bounce else None) or "?"
+    detail = " ".join(x for x in ((bounce.status if bounce else None), (bounce.diagnostic if bounce
+                                                                          else "")) if x)
+    inbound.ticket = ticket
+    inbound.ticket_message = add_incoming_note(
+        ticket, author=None, body=f"{who}: {detail or parsed.why}", now=now, settings=settings,
+        event="mail_bounced", recipient=who)
+    _set(inbound, Outcome.BOUNCE, f"delivery to {who} failed")
+
+
+def _answering(message_id: str | None, subject: str | None) -> ParsedMail:
+    """A stand-in for the bounced mail, enough for ``find_ticket``."""
+    return ParsedMail(
+        message_id=None, in_reply_to=(message_id,) if message_id else (), references=(),
+        subject=subject or "", sender_email=None, sender_name="", reply_to=None, recipients=(),
+        date=None, text="", html=None, attachments=(), kind=MailKind.NORMAL, why="", bounce=None,
+        headers=(), defects=(),
+    )
+
+
+def _is_our_own(parsed: ParsedMail, settings: Settings) -> bool:
+    ours = f"@{settings.mail.domain}".lower()
+    return (parsed.sender_email or "").lower() == settings.mail.sender.lower() or (
+        (parsed.message_id or "").lower().endswith(ours))
+
+
+def _too_many_from(sender: str, now: datetime, settings: Settings) -> bool:
+    # Without a flush: this mail's own row, still pending, is not counted.
+    with db.session.no_autoflush:
+        recent = db.session.scalar(select(func.count(InboundMail.id)).where(
+            InboundMail.sender == sender, InboundMail.received_at > now - timedelta(hours=1)))
+    return (recent or 0) >= settings.mail.sender_limit_per_hour
+
+
+def _user_by_address(address: str) -> User | None:
+    return db.session.scalars(select(User).where(func.lower(User.email) == address.lower())).first()
+
+
+def _new_requester(parsed: ParsedMail, settings: Settings) -> User:
+    """Someone who mails the helpdesk becomes a requester (without a password: they sign in
+    the organisation's way, or keep to mail)."""
+    address = (parsed.sender_email or "").lower()
+    user = User(email=address, name=(parsed.sender_name or address)[:200], role=Role.REQUESTER,
+                locale=settings.default_locale)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def _uploads(attachments: tuple[MailAttachment, ...],
+             settings: Settings) -> tuple[list[attachment_store.Upload], list[str]]:
+    """The attachments to store, and the names of those over the size limit (kept only in
+    the raw mail, and named in the message so nobody wonders where they went)."""
+    kept, left_out = [], []
+    for attachment in attachments:
+        if len(attachment.data) > settings.max_attachment_bytes:
+            left_out.append(attachment.filename)
+            continue
+        kept.append(attachment_store.Upload(attachment.filename, attachment.content_type,
+                                            io.BytesIO(attachment.data)))
+    return kept, left_out
+
+
+def _with_left_out(text: str, left_out: list[str]) -> str:
+    if not left_out:
+        return text.strip()
+    names = ", ".join(left_out)
+    return f"{text.strip()}\n\n[Attachments over the size limit, kept only in the original mail: {names}]"
+
+
+def store_raw(raw: bytes, key: str, now: datetime, settings: Settings) -> str:
+    """The mail as it arrived, byte for byte, in a file of its own (removed if the
+    transaction that received it rolls back)."""
+    relative = f"{now:%Y/%m}/{key[:16]}-{secrets.token_hex(8)}.eml"
+    path = raw_root(settings) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(raw)
+    attachment_store.forget_on_rollback(db.session(), path)
+    return relative
+
+
+def raw_root(settings: Settings) -> Path:
+    return settings.instance_dir / "mail"
+
+
+def _quarantine(inbound: InboundMail, reason: str) -> None:
+    _set(inbound, Outcome.QUARANTINED, reason)
+
+
+def _set(inbound: InboundMail, outcome: Outcome, reason: str) -> None:
+    inbound.outcome, inbound.reason = outcome, reason
+
+
+def _result(inbound: InboundMail, *, refused: bool = False) -> Received:
+    db.session.flush()
+    return Received(inbound.id, inbound.outcome, inbound.reason,
+                    inbound.ticket.reference if inbound.ticket else None,
+                    refused=refused and inbound.outcome == Outcome.QUARANTINED)
