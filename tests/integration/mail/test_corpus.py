@@ -1,4 +1,4 @@
-"""Every message of ../shared/mail-corpus/ (other projects' test mail) is received, and
+"""Every message of tests/data/mail-corpus/ (other projects' test mail) is received, and
 becomes what it should: a ticket with its text and attachments, an ignored auto-reply or
 report, an ignored bounce (none of them is about one of our tickets), or the quarantine
 with a reason. Never an exception, never silence."""
@@ -15,7 +15,7 @@ from helpdesk.mail.ingest import receive
 from helpdesk.mail.models import InboundMail, Outcome
 from helpdesk.tickets.models import Ticket
 
-CORPUS = Path(__file__).resolve().parents[4] / "shared" / "mail-corpus"
+CORPUS = Path(__file__).resolve().parents[2] / "data" / "mail-corpus"
 TICKET, IGNORED, QUARANTINED = Outcome.NEW_TICKET, Outcome.IGNORED, Outcome.QUARANTINED
 
 # file -> (what it becomes, attachments on the ticket), decided by reading each message.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import email
 import email.policy
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -341,7 +340,7 @@ def test_find_reference_tags(subject, prefix, expected):
 
 # --- the shared corpus: real mail that nobody on this team wrote ---------------------------
 
-CORPUS = Path(os.environ.get("HELPDESK_MAIL_CORPUS", "/work/shared/mail-corpus"))
+CORPUS = Path(__file__).resolve().parents[2] / "data" / "mail-corpus"
 NORMAL, AUTO, BOUNCE, REPORT = MailKind.NORMAL, MailKind.AUTO_REPLY, MailKind.BOUNCE, MailKind.REPORT
 
 
