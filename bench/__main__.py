@@ -21,6 +21,10 @@ def main() -> None:
 
     print("== SLA sweep (issue #3)")
     sla_sweep.main()
+    from bench import mail_ingest
+
+    print("== Mail ingest (issue #5)")
+    mail_ingest.main()
 
 
 if __name__ == "__main__":

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import create_engine, make_url
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo-org.yaml"
 
@@ -25,3 +28,22 @@ def demo_app(url: str, instance: Path) -> Flask:
         load_file(DEMO)
         db.session.commit()
     return app
+
+
+@contextmanager
+def scratch_postgres(url: str, purpose: str) -> Iterator[str]:
+    """A new database on the server ``url`` names, dropped afterwards.
+
+    The database in ``url`` itself may hold other data, so a benchmark never builds in it.
+    """
+    base = make_url(url)
+    name = f"{base.database or 'helpdesk'}_{purpose}_{os.getpid()}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bench.common import demo_app
+from bench.common import demo_app, scratch_postgres
 
 TICKETS = int(os.environ.get("HELPDESK_BENCH_TICKETS", "100000"))
 QUEUE_REQUESTS = 200
@@ -92,7 +92,8 @@ def main() -> None:
         run("sqlite", f"sqlite:///{instance / 'bench.sqlite3'}", instance)
         pg_url = os.environ.get("HELPDESK_BENCH_POSTGRES_URL")
         if pg_url:
-            run("postgresql", pg_url, Path(tmp) / "pg")
+            with scratch_postgres(pg_url, "foundation") as url:
+                run("postgresql", url, Path(tmp) / "pg")
         else:
             print("[postgresql] skipped: HELPDESK_BENCH_POSTGRES_URL is not set")
 

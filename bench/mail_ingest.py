@@ -25,8 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.common import demo_app
-from bench.sla_sweep import _scratch_postgres
+from bench.common import demo_app, scratch_postgres
 
 MAILS = int(os.environ.get("HELPDESK_BENCH_MAILS", "1000"))
 PIPE_MAILS = int(os.environ.get("HELPDESK_BENCH_PIPE_MAILS", "200"))
@@ -120,7 +119,7 @@ def main() -> None:
         run("sqlite", f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", Path(tmp) / "sqlite", dovecot)
         pg_url = os.environ.get("HELPDESK_BENCH_POSTGRES_URL")
         if pg_url:
-            with _scratch_postgres(pg_url) as url:
+            with scratch_postgres(pg_url, 'mail') as url:
                 run("postgresql", url, Path(tmp) / "pg", dovecot)
         else:
             print("[postgresql] skipped: HELPDESK_BENCH_POSTGRES_URL is not set")
