@@ -9,12 +9,15 @@ one (in this process or another) does the work exactly once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from helpdesk.config import Settings
 from helpdesk.core.bulk import inserted_together
@@ -66,11 +69,50 @@ def sweep(*, now: datetime, settings: Settings, worker: str, limit: int = BATCH)
         tickets = {clock.ticket for clock in due}
         clocks.refresh_tickets_quietly(tickets)
     clocks.write_together(clock for ticket in tickets for clock in ticket.clocks)
+    _write_raised_priorities(tickets)
     for ticket in tickets:
         # Its new history went in past the ORM: a history read before must be read again.
         db.session.expire(ticket, ["events"])
     db.session.flush()
     return result
+
+
+# What an effect may change on a ticket and still be written with the others (below).
+_PRIORITY_CHANGE = frozenset({"priority", "sla_due_at", "sla_state"})
+
+
+def _write_raised_priorities(tickets: Iterable[Ticket]) -> None:
+    """Tickets whose priority an effect raised, in one versioned UPDATE.
+
+    The ORM writes each versioned row on its own, one round trip per ticket. Here the
+    version check is the same: a ticket someone saved since the sweep read it matches no
+    row, the count falls short, and the whole sweep rolls back as the ORM's would.
+    Anything else changed on a ticket (an escalation) is left to the ORM.
+    """
+    raised, rows = [], []
+    for ticket in tickets:
+        changed: set[str] = set(inspect(ticket).committed_state)
+        if "priority" in changed and changed <= _PRIORITY_CHANGE:
+            raised.append(ticket)
+            rows.append({"ticket_id": ticket.id, "seen": ticket.version, "next": ticket.version + 1,
+                         "priority": ticket.priority, "due": ticket.sla_due_at,
+                         "state": ticket.sla_state})
+    if not rows:
+        return
+    table = Ticket.__table__
+    with db.session.no_autoflush:  # a flush now would write these tickets the ORM's way first
+        written: int = db.session.execute(  # type: ignore[attr-defined]
+            update(table)
+            .where(table.c.id == bindparam("ticket_id"), table.c.version == bindparam("seen"))
+            .values(version=bindparam("next"), priority=bindparam("priority"),
+                    sla_due_at=bindparam("due"), sla_state=bindparam("state")), rows).rowcount
+    if written != len(rows):
+        raise StaleDataError(f"{len(rows) - written} of {len(rows)} tickets were saved by someone "
+                             "else while the sweep raised their priority")
+    for ticket, row in zip(raised, rows, strict=True):
+        for name in _PRIORITY_CHANGE:
+            set_committed_value(ticket, name, getattr(ticket, name))
+        set_committed_value(ticket, "version", row["next"])
 
 
 def _passed(clock: SlaClock, kind: AlertKind, now: datetime) -> datetime | None:

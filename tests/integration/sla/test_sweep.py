@@ -12,6 +12,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from helpdesk.core.outbox import OutboxMessage
 from helpdesk.extensions import db
@@ -340,3 +341,34 @@ def test_the_sla_sweep_command_records_what_is_due_now_once(sla_org, factory, ap
     assert again.output.strip() == "Examined 0 clocks: 0 warnings, 0 breaches recorded."
     assert sorted((k, by) for _, k, _, by in alerts()) == [
         ("breach", "cli"), ("breach", "cli"), ("warning", "cli"), ("warning", "cli")]
+
+
+def test_raised_priorities_are_written_under_the_version_check(assigned, sla_org, settings,
+                                                               monkeypatch):
+    from sqlalchemy import text
+
+    from helpdesk.sla import sweep as sweep_module
+
+    sla_org.policy.effects = {"breach": ["raise_priority"]}
+    written = sweep_module._write_raised_priorities
+
+    def someone_saves_first(tickets):
+        # Another transaction saved the ticket after the sweep read it.
+        with db.session.no_autoflush:
+            db.session.execute(text("UPDATE tickets SET version = version + 1 WHERE id = :id"),
+                               {"id": assigned.id})
+        written(tickets)
+
+    monkeypatch.setattr(sweep_module, "_write_raised_priorities", someone_saves_first)
+    with pytest.raises(StaleDataError, match="saved by someone else"):
+        sweep(now=FR_DUE, settings=settings, worker="late")
+
+
+def test_a_raised_priority_moves_the_tickets_version_on_by_one(assigned, sla_org, settings):
+    sla_org.policy.effects = {"breach": ["raise_priority"]}
+    db.session.flush()
+    before = assigned.version
+    run(settings, FR_DUE)
+    assert (assigned.priority, assigned.version) == (2, before + 1)
+    db.session.expire(assigned)
+    assert (assigned.priority, assigned.version) == (2, before + 1)  # as stored
