@@ -71,19 +71,12 @@ def receive(raw: bytes, *, mailbox: Mailbox | None, now: datetime, settings: Set
         problem = ""
     except MailParseError as exc:
         parsed, problem = None, str(exc)
-    message_id = parsed.message_id if parsed else None
-    key = dedup_key(raw, message_id)
-    seen = db.session.scalars(select(InboundMail).where(InboundMail.dedup_key == key)).first()
-    if seen is not None:
-        return Received(seen.id, seen.outcome, seen.reason,
-                        seen.ticket.reference if seen.ticket else None, duplicate=True)
-    inbound = InboundMail(
-        dedup_key=key, message_id=(message_id or "")[:500] or None, mailbox=mailbox,
-        sender=((parsed.sender_email if parsed else None) or "")[:254],
-        subject=(parsed.subject if parsed else "")[:300], received_at=now, size=len(raw),
-        raw_path=store_raw(raw, key, now, settings), outcome=Outcome.QUARANTINED, reason="",
-    )
-    db.session.add(inbound)
+    inbound = open_inbound(raw, mailbox=mailbox, now=now, settings=settings,
+                           message_id=parsed.message_id if parsed else None,
+                           sender=parsed.sender_email if parsed else None,
+                           subject=parsed.subject if parsed else "")
+    if isinstance(inbound, Received):
+        return inbound
     if parsed is None:
         _quarantine(inbound, f"not a mail message: {problem}")
         return _result(inbound, refused=True)
@@ -100,6 +93,24 @@ def receive(raw: bytes, *, mailbox: Mailbox | None, now: datetime, settings: Set
     return _result(inbound)
 
 
+def open_inbound(raw: bytes, *, mailbox: Mailbox | None, now: datetime, settings: Settings,
+                 message_id: str | None, sender: str | None, subject: str) -> InboundMail | Received:
+    """A new row for ``raw`` with the mail stored on disk (quarantined until decided), or what
+    became of it the first time, if it came before."""
+    key = dedup_key(raw, message_id)
+    seen = db.session.scalars(select(InboundMail).where(InboundMail.dedup_key == key)).first()
+    if seen is not None:
+        return Received(seen.id, seen.outcome, seen.reason,
+                        seen.ticket.reference if seen.ticket else None, duplicate=True)
+    inbound = InboundMail(
+        dedup_key=key, message_id=(message_id or "")[:500] or None, mailbox=mailbox,
+        sender=(sender or "")[:254], subject=subject[:300], received_at=now, size=len(raw),
+        raw_path=store_raw(raw, key, now, settings), outcome=Outcome.QUARANTINED, reason="",
+    )
+    db.session.add(inbound)
+    return inbound
+
+
 def decide(inbound: InboundMail, parsed: ParsedMail, *, mailbox: Mailbox | None, now: datetime,
            settings: Settings, released: bool = False) -> None:
     """Everything after storing: noise, bounces, loops, replies, new tickets."""
@@ -110,8 +121,7 @@ def decide(inbound: InboundMail, parsed: ParsedMail, *, mailbox: Mailbox | None,
         _bounce(inbound, parsed, now=now, settings=settings)
         return
     if parsed.kind in (MailKind.AUTO_REPLY, MailKind.REPORT):
-        ticket = find_ticket(parsed, settings)
-        inbound.ticket = ticket
+        inbound.ticket = find_ticket(parsed.subject, _answered(parsed), settings)
         _set(inbound, Outcome.IGNORED, f"{parsed.kind.value}: {parsed.why}")
         return
     if not parsed.sender_email:
@@ -121,7 +131,7 @@ def decide(inbound: InboundMail, parsed: ParsedMail, *, mailbox: Mailbox | None,
         _quarantine(inbound, f"more than {settings.mail.sender_limit_per_hour} mails in an hour from "
                              f"{parsed.sender_email}: a mail loop?")
         return
-    ticket = find_ticket(parsed, settings)
+    ticket = find_ticket(parsed.subject, _answered(parsed), settings)
     if ticket is not None:
         _reply(inbound, ticket, parsed, mailbox=mailbox, now=now, settings=settings,
                released=released)
@@ -129,18 +139,17 @@ def decide(inbound: InboundMail, parsed: ParsedMail, *, mailbox: Mailbox | None,
     _new_ticket(inbound, parsed, mailbox=mailbox, now=now, settings=settings, released=released)
 
 
-def find_ticket(parsed: ParsedMail, settings: Settings) -> Ticket | None:
-    """The ticket a mail answers: by our tag in the subject, or by the Message-IDs it
-    answers (ours, or mails we received). Never by the subject's words alone."""
+def find_ticket(subject: str, answered: list[str], settings: Settings) -> Ticket | None:
+    """The ticket a mail is about: by our tag in its subject, or by the Message-IDs it
+    answers (ours, or mails we received), nearest first. Never by the subject's words alone."""
     from helpdesk.core.outbox import OutboxMessage
     from helpdesk.mail.parse import find_reference_tags
     from helpdesk.tickets.models import Message
 
-    for tag in find_reference_tags(parsed.subject, settings.reference_prefix):
+    for tag in find_reference_tags(subject, settings.reference_prefix):
         ticket = db.session.scalars(select(Ticket).where(Ticket.reference == tag)).first()
         if ticket is not None:
             return ticket
-    answered = [*reversed(parsed.in_reply_to), *reversed(parsed.references)]
     root = re.compile(rf"^ticket\.({re.escape(settings.reference_prefix)}-\d{{4}}-\d+)@"
                       rf"{re.escape(settings.mail.domain)}$", re.IGNORECASE)
     for message_id in answered:
@@ -160,6 +169,10 @@ def find_ticket(parsed: ParsedMail, settings: Settings) -> Ticket | None:
         if ticket_id is not None:
             return db.session.get(Ticket, ticket_id)
     return None
+
+
+def _answered(parsed: ParsedMail) -> list[str]:
+    return [*reversed(parsed.in_reply_to), *reversed(parsed.references)]
 
 
 def _reply(inbound: InboundMail, ticket: Ticket, parsed: ParsedMail, *, mailbox: Mailbox | None,
@@ -238,12 +251,11 @@ def _bounce(inbound: InboundMail, parsed: ParsedMail, *, now: datetime, settings
     """A delivery failure goes on the ticket whose mail bounced, as a note; it never reopens."""
     bounce = parsed.bounce
     ticket = None
-    if bounce is not None and bounce.original_message_id:
-        ticket = find_ticket(_answering(bounce.original_message_id, bounce.original_subject), settings)
-    elif bounce is not None and bounce.original_subject:
-        ticket = find_ticket(_answering(None, bounce.original_subject), settings)
+    if bounce is not None and (bounce.original_message_id or bounce.original_subject):
+        original = [bounce.original_message_id] if bounce.original_message_id else []
+        ticket = find_ticket(bounce.original_subject or "", original, settings)
     if ticket is None:
-        ticket = find_ticket(parsed, settings)
+        ticket = find_ticket(parsed.subject, _answered(parsed), settings)
     if ticket is None:
         _set(inbound, Outcome.IGNORED, "a delivery failure for mail that was not about a ticket")
         return
@@ -255,16 +267,6 @@ def _bounce(inbound: InboundMail, parsed: ParsedMail, *, now: datetime, settings
         ticket, author=None, body=f"{who}: {detail or parsed.why}", now=now, settings=settings,
         event="mail_bounced", recipient=who)
     _set(inbound, Outcome.BOUNCE, f"delivery to {who} failed")
-
-
-def _answering(message_id: str | None, subject: str | None) -> ParsedMail:
-    """A stand-in for the bounced mail, enough for ``find_ticket``."""
-    return ParsedMail(
-        message_id=None, in_reply_to=(message_id,) if message_id else (), references=(),
-        subject=subject or "", sender_email=None, sender_name="", reply_to=None, recipients=(),
-        date=None, text="", html=None, attachments=(), kind=MailKind.NORMAL, why="", bounce=None,
-        headers=(), defects=(),
-    )
 
 
 def _is_our_own(parsed: ParsedMail, settings: Settings) -> bool:

@@ -18,7 +18,7 @@ from helpdesk.config import Settings
 from helpdesk.core.errors import DomainError, NotFound
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
-from helpdesk.mail.ingest import Received, decide, dedup_key, raw_root, store_raw
+from helpdesk.mail.ingest import Received, decide, open_inbound, raw_root
 from helpdesk.mail.models import InboundMail, Mailbox, Outcome
 from helpdesk.mail.parse import MailParseError, parse_message
 
@@ -31,17 +31,11 @@ def quarantine_failed(raw: bytes, *, mailbox: Mailbox | None, now: datetime, set
         message_id, sender, subject = parsed.message_id, parsed.sender_email, parsed.subject
     except Exception:  # the parser itself may be what failed
         message_id, sender, subject = None, None, ""
-    key = dedup_key(raw, message_id)
-    seen = db.session.scalars(select(InboundMail).where(InboundMail.dedup_key == key)).first()
-    if seen is not None:
-        return Received(seen.id, seen.outcome, seen.reason, duplicate=True)
-    inbound = InboundMail(
-        dedup_key=key, message_id=(message_id or "")[:500] or None, mailbox=mailbox,
-        sender=(sender or "")[:254], subject=subject[:300], received_at=now, size=len(raw),
-        raw_path=store_raw(raw, key, now, settings), outcome=Outcome.QUARANTINED,
-        reason=f"could not be handled: {type(error).__name__}: {error}"[:2000],
-    )
-    db.session.add(inbound)
+    inbound = open_inbound(raw, mailbox=mailbox, now=now, settings=settings,
+                           message_id=message_id, sender=sender, subject=subject)
+    if isinstance(inbound, Received):
+        return inbound
+    inbound.reason = f"could not be handled: {type(error).__name__}: {error}"[:2000]
     db.session.flush()
     return Received(inbound.id, inbound.outcome, inbound.reason)
 
