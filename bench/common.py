@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -47,3 +48,17 @@ def scratch_postgres(url: str, purpose: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def on_each_database(run: Callable[[str, str, Path], None], purpose: str) -> None:
+    """``run(label, url, instance)`` on SQLite, then on a scratch PostgreSQL database when
+    HELPDESK_BENCH_POSTGRES_URL names a server."""
+    with tempfile.TemporaryDirectory() as tmp:
+        instance = Path(tmp) / "sqlite"
+        run("sqlite", f"sqlite:///{instance / 'bench.sqlite3'}", instance)
+        pg_url = os.environ.get("HELPDESK_BENCH_POSTGRES_URL")
+        if pg_url:
+            with scratch_postgres(pg_url, purpose) as url:
+                run("postgresql", url, Path(tmp) / "pg")
+        else:
+            print("[postgresql] skipped: HELPDESK_BENCH_POSTGRES_URL is not set")

@@ -8,13 +8,12 @@ service function is reported in tickets/s.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 
 from sqlalchemy import select
 
-from bench.common import demo_app, scratch_postgres
+from bench.common import demo_app, on_each_database
 
 TICKETS = int(os.environ.get("HELPDESK_BENCH_TICKETS", "100000"))
 QUEUE_REQUESTS = 200
@@ -87,15 +86,7 @@ def run(label: str, url: str, instance: Path) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        instance = Path(tmp) / "sqlite"
-        run("sqlite", f"sqlite:///{instance / 'bench.sqlite3'}", instance)
-        pg_url = os.environ.get("HELPDESK_BENCH_POSTGRES_URL")
-        if pg_url:
-            with scratch_postgres(pg_url, "foundation") as url:
-                run("postgresql", url, Path(tmp) / "pg")
-        else:
-            print("[postgresql] skipped: HELPDESK_BENCH_POSTGRES_URL is not set")
+    on_each_database(run, "foundation")
 
 
 if __name__ == "__main__":

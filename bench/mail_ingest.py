@@ -20,12 +20,12 @@ from __future__ import annotations
 import os
 import smtplib
 import subprocess
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
-from bench.common import demo_app, scratch_postgres
+from bench.common import demo_app, on_each_database
 
 MAILS = int(os.environ.get("HELPDESK_BENCH_MAILS", "1000"))
 PIPE_MAILS = int(os.environ.get("HELPDESK_BENCH_PIPE_MAILS", "200"))
@@ -55,7 +55,7 @@ def _mails(count: int, first: int = 0) -> list[bytes]:
     return mails
 
 
-def run(label: str, url: str, instance: Path, dovecot: object) -> None:
+def run(label: str, url: str, instance: Path, *, dovecot: object) -> None:
     from sqlalchemy import func, select
 
     from helpdesk.core.clock import utcnow
@@ -115,15 +115,8 @@ def main() -> None:
               "dovecot-lmtpd) or not running as root")
         return
     print(f"{MAILS:,} mails through IMAP, {PIPE_MAILS:,} through the pipe")
-    with running_dovecot() as dovecot, tempfile.TemporaryDirectory() as tmp:
-        run("sqlite", f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", Path(tmp) / "sqlite", dovecot)
-        pg_url = os.environ.get("HELPDESK_BENCH_POSTGRES_URL")
-        if pg_url:
-            with scratch_postgres(pg_url, 'mail') as url:
-                run("postgresql", url, Path(tmp) / "pg", dovecot)
-        else:
-            print("[postgresql] skipped: HELPDESK_BENCH_POSTGRES_URL is not set")
-
+    with running_dovecot() as dovecot:
+        on_each_database(partial(run, dovecot=dovecot), "mail")
 
 if __name__ == "__main__":
     main()

@@ -35,7 +35,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, select, text
 
-from bench.common import demo_app, scratch_postgres
+from bench.common import demo_app, on_each_database
 
 if TYPE_CHECKING:
     from bench.generate import DueClocks
@@ -269,15 +268,7 @@ def main() -> None:
         measure(sys.argv[2], sys.argv[3], Path(sys.argv[4]), Path(sys.argv[5]))
         return
     print(f"{TICKETS:,} tickets, {CLOCKS:,} running clocks, {DUE} due at {NOW.isoformat()}")
-    with tempfile.TemporaryDirectory() as tmp:
-        instance = Path(tmp) / "sqlite"
-        run("sqlite", f"sqlite:///{instance / 'bench.sqlite3'}", instance)
-        pg_url = os.environ.get("HELPDESK_BENCH_POSTGRES_URL")
-        if pg_url:
-            with scratch_postgres(pg_url, 'sla_sweep') as url:
-                run("postgresql", url, Path(tmp) / "pg")
-        else:
-            print("[postgresql] skipped: HELPDESK_BENCH_POSTGRES_URL is not set")
+    on_each_database(run, "sla_sweep")
 
 
 if __name__ == "__main__":
