@@ -32,6 +32,7 @@ ATTEMPTS = 10
 @with_appcontext
 def ingest_command(recipient: str | None, mailbox_code: str | None) -> None:
     """Receive one mail (RFC 5322) from standard input."""
+    from helpdesk.core.bulk import inserted_together
     from helpdesk.mail.ingest import receive
     from helpdesk.mail.models import Mailbox
 
@@ -46,8 +47,9 @@ def ingest_command(recipient: str | None, mailbox_code: str | None) -> None:
         query = query.order_by(Mailbox.id)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            received = receive(raw, mailbox=db.session.scalars(query).first(), now=utcnow(),
-                               settings=settings)
+            mailbox = db.session.scalars(query).first()
+            with inserted_together():
+                received = receive(raw, mailbox=mailbox, now=utcnow(), settings=settings)
             db.session.commit()
             break
         except (OperationalError, DBAPIError) as exc:

@@ -27,6 +27,7 @@ from markupsafe import Markup
 from helpdesk.accounts.models import User
 from helpdesk.app import LOCALES
 from helpdesk.config import Settings
+from helpdesk.core.bulk import id_of
 from helpdesk.core.i18n import N_
 from helpdesk.tickets.models import Ticket
 
@@ -54,7 +55,7 @@ class Mail:
         """The keyword arguments of ``queue_message`` (all but ``now``)."""
         return {
             "kind": self.kind, "recipient_email": self.recipient.email,
-            "recipient_user_id": self.recipient.id, "ticket_id": self.ticket.id,
+            "recipient_user_id": id_of(self.recipient), "ticket_id": id_of(self.ticket),
             "locale": self.locale, "subject": self.subject, "body": self.body,
             "html_body": self.html_body, "message_id": self.message_id,
             "in_reply_to": self.in_reply_to, "references": self.references,

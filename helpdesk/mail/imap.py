@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from helpdesk.config import Settings
+from helpdesk.core.bulk import inserted_together
 from helpdesk.extensions import db
 from helpdesk.mail.ingest import Received, receive
 from helpdesk.mail.models import Mailbox
@@ -76,7 +77,9 @@ def _receive_group(raws: list[bytes], mailbox: Mailbox, now: datetime,
     """A group in one transaction; if a mail makes the code fail, the group again one mail
     at a time, so that mail goes to the quarantine on its own and the rest are not lost."""
     try:
-        received = [receive(raw, mailbox=mailbox, now=now, settings=settings) for raw in raws]
+        # The group's history and outbox rows go in with one statement per table.
+        with inserted_together():
+            received = [receive(raw, mailbox=mailbox, now=now, settings=settings) for raw in raws]
         db.session.commit()
         return received
     except OperationalError:
@@ -86,7 +89,8 @@ def _receive_group(raws: list[bytes], mailbox: Mailbox, now: datetime,
     one_by_one = []
     for raw in raws:
         try:
-            one_by_one.append(receive(raw, mailbox=mailbox, now=now, settings=settings))
+            with inserted_together():
+                one_by_one.append(receive(raw, mailbox=mailbox, now=now, settings=settings))
         except OperationalError:
             raise
         except Exception as exc:

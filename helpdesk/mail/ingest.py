@@ -13,7 +13,7 @@ import hashlib
 import io
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from helpdesk.accounts.models import Role, User
 from helpdesk.config import Settings
+from helpdesk.core.bulk import block_local
 from helpdesk.core.errors import DomainError
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
@@ -41,7 +42,7 @@ _REPLY_PREFIX = re.compile(r"^\s*((re|sv|aw|fw|fwd|vb|vs|antw|wg)\s*(\[\d+\])?\s
 class Received:
     """What became of one mail."""
 
-    inbound_id: int
+    inbound: InboundMail = field(repr=False, compare=False)
     outcome: Outcome
     reason: str
     ticket_reference: str | None = None
@@ -49,6 +50,13 @@ class Received:
     # Quarantined because the content itself cannot be handled (not e.g. a loop): the MTA
     # pipe tells the sender by refusing the mail.
     refused: bool = False
+
+    @property
+    def inbound_id(self) -> int:
+        """The stored mail's id (a flush gives it, if its group has not been written yet)."""
+        if self.inbound.id is None:
+            db.session.flush()
+        return self.inbound.id
 
 
 def dedup_key(raw: bytes, message_id: str | None) -> str:
@@ -65,7 +73,17 @@ def dedup_key(raw: bytes, message_id: str | None) -> str:
 
 
 def receive(raw: bytes, *, mailbox: Mailbox | None, now: datetime, settings: Settings) -> Received:
-    """Store ``raw`` and make of it what it is; the caller commits (or rolls back all of it)."""
+    """Store ``raw`` and make of it what it is; the caller commits (or rolls back all of it).
+
+    Nothing is flushed here: a group of mails is written by one flush when the caller's
+    bulk block ends (``helpdesk.core.bulk``), so the lookups below see the group's
+    earlier mails among the session's new objects as well as in the database.
+    """
+    with db.session.no_autoflush:
+        return _receive(raw, mailbox=mailbox, now=now, settings=settings)
+
+
+def _receive(raw: bytes, *, mailbox: Mailbox | None, now: datetime, settings: Settings) -> Received:
     try:
         parsed: ParsedMail | None = parse_message(raw)
         problem = ""
@@ -86,10 +104,7 @@ def receive(raw: bytes, *, mailbox: Mailbox | None, now: datetime, settings: Set
         if parsed.kind == MailKind.NORMAL and parsed.sender_email:
             replies.too_large(parsed, limit_mb=limit, now=now, settings=settings)
         return _result(inbound, refused=True)
-    # What decides reads nothing this mail has changed, so flushing before each of its
-    # queries would only cost time; the operations flush where they need ids.
-    with db.session.no_autoflush:
-        decide(inbound, parsed, mailbox=mailbox, now=now, settings=settings)
+    decide(inbound, parsed, mailbox=mailbox, now=now, settings=settings)
     return _result(inbound)
 
 
@@ -98,16 +113,19 @@ def open_inbound(raw: bytes, *, mailbox: Mailbox | None, now: datetime, settings
     """A new row for ``raw`` with the mail stored on disk (quarantined until decided), or what
     became of it the first time, if it came before."""
     key = dedup_key(raw, message_id)
-    seen = db.session.scalars(select(InboundMail).where(InboundMail.dedup_key == key)).first()
+    group = _group()
+    seen = next((m for m in group.mails if m.dedup_key == key), None) or (
+        db.session.scalars(select(InboundMail).where(InboundMail.dedup_key == key)).first())
     if seen is not None:
-        return Received(seen.id, seen.outcome, seen.reason,
-                        seen.ticket.reference if seen.ticket else None, duplicate=True)
+        return Received(seen, seen.outcome, seen.reason, seen.ticket.reference if seen.ticket else None,
+                        duplicate=True)
     inbound = InboundMail(
         dedup_key=key, message_id=(message_id or "")[:500] or None, mailbox=mailbox,
         sender=(sender or "")[:254], subject=subject[:300], received_at=now, size=len(raw),
         raw_path=store_raw(raw, key, now, settings), outcome=Outcome.QUARANTINED, reason="",
     )
     db.session.add(inbound)
+    group.mails.append(inbound)
     return inbound
 
 
@@ -127,7 +145,7 @@ def decide(inbound: InboundMail, parsed: ParsedMail, *, mailbox: Mailbox | None,
     if not parsed.sender_email:
         _quarantine(inbound, "no sender address to answer")
         return
-    if not released and _too_many_from(parsed.sender_email, now, settings):
+    if not released and _too_many_from(parsed.sender_email, now, settings, inbound):
         _quarantine(inbound, f"more than {settings.mail.sender_limit_per_hour} mails in an hour from "
                              f"{parsed.sender_email}: a mail loop?")
         return
@@ -147,19 +165,23 @@ def find_ticket(subject: str, answered: list[str], settings: Settings) -> Ticket
     from helpdesk.tickets.models import Message
 
     for tag in find_reference_tags(subject, settings.reference_prefix):
-        ticket = db.session.scalars(select(Ticket).where(Ticket.reference == tag)).first()
+        ticket = _ticket_by_reference(tag)
         if ticket is not None:
             return ticket
     root = re.compile(rf"^ticket\.({re.escape(settings.reference_prefix)}-\d{{4}}-\d+)@"
                       rf"{re.escape(settings.mail.domain)}$", re.IGNORECASE)
     for message_id in answered:
         if match := root.match(message_id):
-            ticket = db.session.scalars(select(Ticket).where(
-                Ticket.reference == match.group(1).upper())).first()
+            ticket = _ticket_by_reference(match.group(1).upper())
             if ticket is not None:
                 return ticket
     if not answered:
         return None
+    # An earlier mail of this group, perhaps not yet written, answered by a later one.
+    ticket = next((m.ticket for m in _group().mails
+                   if m.ticket is not None and m.message_id in answered), None)
+    if ticket is not None:
+        return ticket
     for query in (
         select(OutboxMessage.ticket_id).where(OutboxMessage.message_id.in_(answered)),
         select(Message.ticket_id).where(Message.mail_message_id.in_(answered)),
@@ -181,7 +203,7 @@ def _reply(inbound: InboundMail, ticket: Ticket, parsed: ParsedMail, *, mailbox:
     uploads, left_out = _uploads(parsed.attachments, settings)
     body = _with_left_out(parsed.text, left_out)
     inbound.ticket = ticket
-    if sender is not None and sender.id == ticket.requester_id:
+    if sender is not None and sender is ticket.requester:
         try:
             message = requester_reply(ticket, actor=sender, body=body or "-", now=now,
                                       settings=settings, uploads=uploads)
@@ -275,16 +297,39 @@ def _is_our_own(parsed: ParsedMail, settings: Settings) -> bool:
         (parsed.message_id or "").lower().endswith(ours))
 
 
-def _too_many_from(sender: str, now: datetime, settings: Settings) -> bool:
-    # Without a flush: this mail's own row, still pending, is not counted.
-    with db.session.no_autoflush:
-        recent = db.session.scalar(select(func.count(InboundMail.id)).where(
-            InboundMail.sender == sender, InboundMail.received_at > now - timedelta(hours=1)))
-    return (recent or 0) >= settings.mail.sender_limit_per_hour
+def _too_many_from(sender: str, now: datetime, settings: Settings, inbound: InboundMail) -> bool:
+    since = now - timedelta(hours=1)
+    written = db.session.scalar(select(func.count(InboundMail.id)).where(
+        InboundMail.sender == sender, InboundMail.received_at > since)) or 0
+    unwritten = sum(1 for m in _group().mails if m.id is None and m is not inbound
+                    and m.sender == sender and m.received_at > since)
+    return written + unwritten >= settings.mail.sender_limit_per_hour
 
 
 def _user_by_address(address: str) -> User | None:
-    return db.session.scalars(select(User).where(func.lower(User.email) == address.lower())).first()
+    address = address.lower()
+    return next((u for u in _group().requesters if u.email == address), None) or (
+        db.session.scalars(select(User).where(func.lower(User.email) == address)).first())
+
+
+def _ticket_by_reference(reference: str) -> Ticket | None:
+    made_now = (m.ticket for m in _group().mails if m.ticket is not None)
+    return next((t for t in made_now if t.reference == reference), None) or (
+        db.session.scalars(select(Ticket).where(Ticket.reference == reference)).first())
+
+
+@dataclass
+class _Group:
+    """What a group of mails received together has made so far: the group is written when
+    it ends, so queries do not see it, and each mail looks here first."""
+
+    mails: list[InboundMail] = field(default_factory=list)
+    requesters: list[User] = field(default_factory=list)
+
+
+def _group() -> _Group:
+    # Outside a bulk block each mail is on its own: an empty group every time.
+    return block_local("mail_group", _Group) or _Group()
 
 
 def _new_requester(parsed: ParsedMail, settings: Settings) -> User:
@@ -294,7 +339,7 @@ def _new_requester(parsed: ParsedMail, settings: Settings) -> User:
     user = User(email=address, name=(parsed.sender_name or address)[:200], role=Role.REQUESTER,
                 locale=settings.default_locale)
     db.session.add(user)
-    db.session.flush()
+    _group().requesters.append(user)
     return user
 
 
@@ -343,7 +388,6 @@ def _set(inbound: InboundMail, outcome: Outcome, reason: str) -> None:
 
 
 def _result(inbound: InboundMail, *, refused: bool = False) -> Received:
-    db.session.flush()
-    return Received(inbound.id, inbound.outcome, inbound.reason,
+    return Received(inbound, inbound.outcome, inbound.reason,
                     inbound.ticket.reference if inbound.ticket else None,
                     refused=refused and inbound.outcome == Outcome.QUARANTINED)

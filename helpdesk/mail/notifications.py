@@ -33,7 +33,6 @@ from flask_babel import gettext
 from helpdesk.accounts.models import User
 from helpdesk.config import Settings
 from helpdesk.core.outbox import queue_message
-from helpdesk.extensions import db
 from helpdesk.mail.compose import Mail, compose, locale_for, new_message_id
 from helpdesk.sla import clock_math
 from helpdesk.sla.clocks import business_calendar, remaining
@@ -61,7 +60,7 @@ def _on_ticket_event(event: Recorded) -> None:
 
 def _for_requester(event: Recorded) -> User | None:
     requester = event.ticket.requester
-    return None if event.actor is not None and event.actor.id == requester.id else requester
+    return None if event.actor is requester else requester
 
 
 @dataclass(frozen=True)
@@ -98,8 +97,6 @@ def _acknowledge(event: Recorded, settings: Settings) -> list[Mail]:
     ticket = event.ticket
     if ticket.channel == Channel.WEB:
         return []
-    if ticket.id is None:
-        db.session.flush()  # the outbox row names the ticket by id; a new ticket has none yet
     answering = event.details.get("mail_message_id")  # the mail the ticket came in as, if known
     mail = compose(
         "acknowledgement", ticket=ticket, recipient=ticket.requester, settings=settings,

@@ -36,8 +36,7 @@ def quarantine_failed(raw: bytes, *, mailbox: Mailbox | None, now: datetime, set
     if isinstance(inbound, Received):
         return inbound
     inbound.reason = f"could not be handled: {type(error).__name__}: {error}"[:2000]
-    db.session.flush()
-    return Received(inbound.id, inbound.outcome, inbound.reason)
+    return Received(inbound, inbound.outcome, inbound.reason)
 
 
 def quarantined() -> list[InboundMail]:

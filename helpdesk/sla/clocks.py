@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, inspect, update
 from sqlalchemy.orm import InstanceState
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
+from helpdesk.core.bulk import id_of
 from helpdesk.extensions import db
 from helpdesk.sla import clock_math
 from helpdesk.sla.calendar import BusinessCalendar
@@ -57,7 +58,7 @@ def _minutes(value: int) -> int:
 
 def _mark(clock: SlaClock, kind: str, now: datetime, **details: Any) -> None:
     record(clock.ticket, f"sla_clock_{kind}", actor=None, now=now,
-           clock_id=clock.id, metric=clock.metric.value, elapsed_us=clock.elapsed_us,
+           clock_id=id_of(clock), metric=clock.metric.value, elapsed_us=clock.elapsed_us,
            target_us=clock.target_us, **details)
 
 
@@ -219,7 +220,9 @@ def _paused_states(clock: SlaClock) -> tuple[str, ...]:
     return DEFAULT_PAUSED_STATES
 
 
-def on_ticket_created(ticket: Ticket, now: datetime) -> None:
+def start_for_new_ticket(ticket: Ticket, now: datetime) -> list[SlaClock]:
+    """The clocks a new ticket starts with, added to the session but not flushed: the caller
+    flushes the ticket and its clocks together, then calls ``mark_started``."""
     policy = ticket.service.sla_policy
     started = []
     if policy is not None:
@@ -233,11 +236,14 @@ def on_ticket_created(ticket: Ticket, now: datetime) -> None:
     ola_clock = _new_ola_clock(ticket, ticket.assigned_group, Metric.OLA_TAKE, now)
     if ola_clock is not None:
         started.append(ola_clock)
-    if started:
-        db.session.flush()  # one flush for all the clocks: their ids go into the history
-        for clock in started:
-            _mark_started(clock, now)
     refresh_ticket(ticket)
+    return started
+
+
+def mark_started(started: Iterable[SlaClock], now: datetime) -> None:
+    """The history rows of clocks that now have ids."""
+    for clock in started:
+        _mark_started(clock, now)
 
 
 def _new_ola_clock(ticket: Ticket, group: SupportGroup, metric: Metric, now: datetime) -> SlaClock | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from helpdesk.core.bulk import queue_row
+from helpdesk.core.bulk import collecting, id_of, queue_row
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Ticket, TicketEvent
 
@@ -73,11 +73,11 @@ def record(
         "reason": reason,
         "details": details,
     }
-    # Inside a bulk block the row is queued by ids, which a new ticket does not have yet.
-    known = ticket.id is not None and (actor is None or actor.id is not None)
-    if not (known and queue_row(TicketEvent.__table__,
-                                {"ticket_id": ticket.id, "actor_id": actor.id if actor else None,
-                                 **row})):
+    # Inside a bulk block the row is queued by ids (promised ones, for new objects).
+    if collecting():
+        queue_row(TicketEvent.__table__, {"ticket_id": id_of(ticket),
+                                          "actor_id": id_of(actor) if actor else None, **row})
+    else:
         db.session.add(TicketEvent(ticket=ticket, actor=actor, **row))
     for listener, kinds in _listeners.items():
         if kind in kinds:

@@ -153,6 +153,7 @@ class Attachment(db.Model):  # type: ignore[name-defined]
 
     ticket: Mapped[Ticket] = relationship(back_populates="attachments")
     message: Mapped[Message | None] = relationship(back_populates="attachments")
+    uploaded_by: Mapped[User | None] = relationship()
 
 
 class TicketEvent(db.Model):  # type: ignore[name-defined]

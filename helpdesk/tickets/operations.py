@@ -16,6 +16,7 @@ from sqlalchemy import select
 from helpdesk.accounts.models import User
 from helpdesk.catalogue.models import Service
 from helpdesk.config import Settings
+from helpdesk.core import bulk
 from helpdesk.core.errors import DomainError, StaleTicket
 from helpdesk.core.i18n import N_
 from helpdesk.core.labels import LIFECYCLE_LABELS, Label, label_for
@@ -127,7 +128,7 @@ def _store_uploads(
         stored.ticket = ticket
         stored.message = message
         stored.internal = internal
-        stored.uploaded_by_id = author.id if author else None
+        stored.uploaded_by = author
         db.session.add(stored)
         attachment_store.forget_on_rollback(
             db.session(), attachment_store.storage_path(settings.instance_dir / "attachments",
@@ -187,6 +188,10 @@ def create_ticket(
     db.session.add(ticket)
     # Files sent with the form belong to the description, not to a message.
     _store_uploads(ticket, None, requester, uploads, internal=False, now=now, settings=settings)
+    started = clocks.start_for_new_ticket(ticket, now)
+    # The history rows and the acknowledgement name the ticket and its clocks by id: one
+    # flush gives them now, or a bulk block (a group of mails) fills them in when it ends.
+    bulk.flush()
     # A ticket that came by mail keeps that mail's Message-ID, so answers thread under it.
     origin: dict[str, Any] = {"mail_message_id": origin_message_id} if origin_message_id else {}
     record(ticket, "created", actor=requester, now=now, to_status=workflow_initial,
@@ -194,8 +199,8 @@ def create_ticket(
     record(ticket, "routed", actor=None, now=now, to_group=group,
            reason=decision.reason, reason_params=_with_english_names(decision.params, service,
                                                                      requester))
-    clocks.on_ticket_created(ticket, now)
-    db.session.flush()
+    clocks.mark_started(started, now)
+    bulk.flush()
     return ticket
 
 
@@ -224,7 +229,7 @@ def add_reply(
     record(ticket, "noted" if internal else "replied", actor=actor, now=now)
     if not internal:
         clocks.on_public_reply(ticket, now)
-    db.session.flush()
+    bulk.flush()
     return message
 
 
@@ -237,7 +242,7 @@ def add_incoming_note(
     message = _add_message(ticket, author, body.strip() or "-", internal=True, now=now,
                            uploads=uploads, settings=settings)
     record(ticket, event, actor=author, now=now, **details)
-    db.session.flush()
+    bulk.flush()
     return message
 
 
@@ -308,7 +313,7 @@ def requester_reply(
     else:
         touch(ticket, actor, now)
         record(ticket, "requester_replied", actor=actor, now=now)
-    db.session.flush()
+    bulk.flush()
     return message
 
 

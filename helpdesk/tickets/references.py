@@ -24,6 +24,9 @@ def next_reference(prefix: str, year: int) -> str:
         .where(ReferenceCounter.year == year)
         .values(last_number=ReferenceCounter.last_number + 1)
         .returning(ReferenceCounter.last_number)
+        # No object in the session is a counter worth keeping in step; without this the
+        # ORM would look through every one of them (a group of mails holds hundreds).
+        .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     if bumped is None:
         try:

@@ -56,3 +56,38 @@ def test_a_block_that_fails_writes_nothing_and_later_history_goes_in_as_usual(ti
     record(ticket, "after", actor=None, now=now)
     db.session.flush()
     assert kinds(ticket) == [*before, "after"]
+
+
+def test_a_new_ticket_inside_a_block_is_written_by_one_flush_with_its_history_and_clocks(
+        sla_org, now, settings):
+    from sqlalchemy import event
+
+    from helpdesk.sla.models import SlaClock
+    from helpdesk.tickets.operations import create_ticket
+
+    org = sla_org.org
+    flushes = []
+
+    def counted(session, context, instances):
+        flushes.append(1)
+
+    event.listen(db.session(), "before_flush", counted)
+    try:
+        # As the mail ingest works: without autoflush, so the first ticket waits for the block.
+        with db.session.no_autoflush, inserted_together():
+            first = create_ticket(requester=org.requester, service=org.service, subject="Ett",
+                                  description="-", impact=3, urgency=2, now=now, settings=settings)
+            second = create_ticket(requester=org.requester, service=org.service, subject="Två",
+                                   description="-", impact=3, urgency=2, now=now, settings=settings)
+            assert (first.id, second.id) == (None, None)  # promised, not yet written
+        assert len(flushes) == 1
+    finally:
+        event.remove(db.session(), "before_flush", counted)
+    for ticket in (first, second):
+        assert kinds(ticket)[:2] == ["created", "routed"]
+        clock_ids = {c.id for c in db.session.scalars(select(SlaClock).where(
+            SlaClock.ticket_id == ticket.id))}
+        started = db.session.scalars(select(TicketEvent).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "sla_clock_started")).all()
+        # Each clock's history names that clock by the id it got when the block ended.
+        assert clock_ids and {e.details["clock_id"] for e in started} == clock_ids
