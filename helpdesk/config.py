@@ -9,6 +9,7 @@ host and every restart.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,16 @@ class MailSettings:
         )
 
 
+def _base_url(production: bool) -> str:
+    # In development the app runs where `make run` puts it; a production site must say
+    # where it is, or its mails carry no links rather than links to a wrong place.
+    url = os.environ.get("HELPDESK_BASE_URL", "" if production else "http://127.0.0.1:5000")
+    url = url.strip().rstrip("/")
+    if url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
+        raise ConfigError(f"HELPDESK_BASE_URL must be an http(s) address, got {url!r}")
+    return url
+
+
 @dataclass
 class Settings:
     """Everything the app reads from the environment, in one place."""
@@ -100,6 +111,8 @@ class Settings:
     priority_matrix: PriorityMatrix = DEFAULT_MATRIX
     default_locale: str = "sv"
     reference_prefix: str = "HD"
+    # Where people reach the web app; mails link to tickets under it (none when empty).
+    base_url: str = "http://127.0.0.1:5000"
     mail: MailSettings = field(default_factory=lambda: MailSettings())
 
     @classmethod
@@ -122,6 +135,7 @@ class Settings:
             priority_matrix=parse_matrix(matrix_text) if matrix_text else DEFAULT_MATRIX,
             default_locale=os.environ.get("HELPDESK_DEFAULT_LOCALE", "sv"),
             reference_prefix=os.environ.get("HELPDESK_REFERENCE_PREFIX", "HD"),
+            base_url=_base_url(production),
             mail=MailSettings.from_environment(),
         )
 

@@ -136,6 +136,15 @@ class _Words:
         return self._said[moment]
 
 
+def ticket_url(ticket: Ticket, recipient: User, settings: Settings) -> str | None:
+    """The ticket's page as the recipient sees it: the portal for requesters, the agent's
+    page for staff; none when the site's address is not set."""
+    if not settings.base_url:
+        return None
+    where = "agent" if recipient.is_staff else "portal"
+    return f"{settings.base_url}/{where}/tickets/{ticket.reference}"
+
+
 def compose(kind: str, *, ticket: Ticket, recipient: User, settings: Settings,
             subject: Callable[[], str], auto_generated: bool, answering: str | None = None,
             payload: dict[str, Any] | None = None, **context: Any) -> Mail:
@@ -150,7 +159,7 @@ def compose(kind: str, *, ticket: Ticket, recipient: User, settings: Settings,
         title = one_line(subject())
         values = {"ticket": ticket, "recipient": recipient, "locale": locale, "subject": title,
                   "settings": settings, "when": words.when, "gettext": words.template_gettext(),
-                  **context}
+                  "ticket_url": ticket_url(ticket, recipient, settings), **context}
         templates = current_app.jinja_env
         body = templates.get_template(f"emails/{kind}.txt").render(values)
         html = templates.get_template(f"emails/{kind}.html").render(values)

@@ -315,3 +315,25 @@ def test_every_text_of_the_plain_text_mails_has_its_swedish_translation():
             if entry is None or not entry.string or entry.fuzzy:
                 missing.append(f"{template.name}: {msgid!r}")
     assert found > 20 and not missing, "\n".join(missing)
+
+
+def test_mails_link_to_the_ticket_where_the_recipient_reads_it(mailed, sla_org, settings, now):
+    org = sla_org.org
+    [ack] = outbox("acknowledgement")
+    portal = f"{settings.base_url}/portal/tickets/{mailed.reference}"
+    assert f"Open the ticket: {portal}" in ack.body
+    assert f'<a href="{portal}">' in ack.html_body
+    escalate_ticket(mailed, to_group=org.level2, actor=org.local_agent, reason="Servern svarar inte",
+                    now=now, settings=settings)
+    [notice] = outbox("escalation")
+    assert f"{settings.base_url}/agent/tickets/{mailed.reference}" in notice.body
+
+
+def test_without_the_sites_address_mails_carry_no_link(sla_org, factory, settings, now):
+    settings.base_url, site = "", settings.base_url
+    try:
+        factory.ticket(sla_org.org.requester, sla_org.org.service, now, channel=Channel.EMAIL)
+    finally:
+        settings.base_url = site
+    [ack] = outbox("acknowledgement")
+    assert "Open the ticket" not in ack.body and "/portal/tickets/" not in ack.html_body
