@@ -99,6 +99,7 @@ def user() -> None:
 def user_create(email: str, name: str, role: str, org_unit: str | None, locale: str | None,
                 password: str) -> None:
     """Create a user who can log in."""
+    email = email.strip().lower()
     if db.session.scalar(select(User).where(User.email == email)):
         raise click.ClickException(f"a user with the address {email} exists already")
     unit = None

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from helpdesk.core.types import value_enum
@@ -64,6 +64,12 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @validates("email")
+    def _lower_case(self, _key: str, address: str) -> str:
+        # Addresses are compared without regard to case everywhere (login, mail from a
+        # sender), so they are kept in lower case and the unique index answers both.
+        return address.strip().lower()
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"

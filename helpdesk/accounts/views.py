@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from helpdesk.accounts.models import User
@@ -38,7 +38,7 @@ def login() -> str | Response | tuple[str, int]:
         return redirect(url_for("catalogue.home"))
     email = request.form.get("email", "").strip().lower()
     if request.method == "POST":
-        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+        user = db.session.scalar(select(User).where(User.email == email))
         if user and user.active and user.check_password(request.form.get("password", "")):
             login_user(user)
             session.permanent = True

@@ -309,7 +309,7 @@ def _too_many_from(sender: str, now: datetime, settings: Settings, inbound: Inbo
 def _user_by_address(address: str) -> User | None:
     address = address.lower()
     return next((u for u in _group().requesters if u.email == address), None) or (
-        db.session.scalars(select(User).where(func.lower(User.email) == address)).first())
+        db.session.scalars(select(User).where(User.email == address)).first())
 
 
 def _ticket_by_reference(reference: str) -> Ticket | None:

@@ -122,6 +122,13 @@ class OlaSchema(_Strict):
     effects = Effects()
 
 
+class Address(fields.Email):
+    """An e-mail address, in lower case as users' addresses are kept."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return str(super()._deserialize(value, attr, data, **kwargs)).lower()
+
+
 class GroupSchema(_Strict):
     # "mine" is the address of a user's combined queue (/agent/queues/mine).
     code = fields.String(required=True, validate=[CODE, validate.NoneOf(["mine"])])
@@ -129,9 +136,9 @@ class GroupSchema(_Strict):
     name_en = fields.String(load_default=None, validate=validate.Length(1, 200))
     tier = fields.Integer(required=True, validate=validate.OneOf([1, 2, 3]))
     kind = fields.String(required=True, validate=validate.OneOf([k.value for k in GroupKind]))
-    email = fields.Email(load_default=None)
-    lead = fields.Email(load_default=None)
-    members = fields.List(fields.Email(), load_default=list)
+    email = Address(load_default=None)
+    lead = Address(load_default=None)
+    members = fields.List(Address(), load_default=list)
     ola = fields.Nested(OlaSchema, load_default=None)
 
     @validates_schema
@@ -165,7 +172,7 @@ class ServiceSchema(_Strict):
 
 
 class UserSchema(_Strict):
-    email = fields.Email(required=True)
+    email = Address(required=True)
     name = fields.String(required=True, validate=validate.Length(1, 200))
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
     org_unit = fields.String(load_default=None)

@@ -85,3 +85,16 @@ def test_a_departments_local_helpdesk_must_be_an_existing_group(empty_app, reque
         keys = inspect(conn).get_foreign_keys("org_units")
     assert [(k["constrained_columns"], k["referred_table"]) for k in keys] == [
         (["local_helpdesk_id"], "support_groups")]
+
+
+def test_upgrading_keeps_addresses_in_lower_case_so_the_index_finds_a_sender(empty_app):
+    from sqlalchemy import text
+
+    flask_migrate.upgrade(revision="0d40cbe684a7")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO users (email, name, role, active) "
+                          "VALUES ('Anna.Andersson@Kemi.Example.SE', 'Anna', 'requester', true)"))
+    flask_migrate.upgrade()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT email FROM users")).scalars().all() == [
+            "anna.andersson@kemi.example.se"]
