@@ -7,8 +7,10 @@ while a browser's session cookie authenticates nothing here.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from collections import deque
 from typing import cast
 
 from flask import current_app, g, request
@@ -23,28 +25,29 @@ _UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="helpdesk"'}
 
 
 class RateLimiter:
-    """A fixed one-minute window per token, kept in this process.
+    """At most ``limit`` requests in any 60 seconds per token, counted in this process.
 
     Each app process counts alone, so with N processes a token gets at most N times the
     limit: it protects the database from a runaway client, it is not a quota.
     """
 
+    WINDOW = 60.0
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._windows: dict[int, tuple[int, int]] = {}
+        self._seen: dict[str, deque[float]] = {}
 
-    def hit(self, token_id: int, limit: int, now: float) -> int | None:
-        """None if allowed; else the seconds until the next window."""
-        window = int(now // 60)
+    def hit(self, key: str, limit: int, now: float) -> int | None:
+        """None if allowed; else the whole seconds until a request is allowed again."""
         with self._lock:
-            start, count = self._windows.get(token_id, (window, 0))
-            if start != window:
-                start, count = window, 0
-            if count >= limit:
-                return 60 - int(now % 60)
-            self._windows[token_id] = (start, count + 1)
-            if len(self._windows) > 10000:  # forget idle tokens now and then
-                self._windows = {k: v for k, v in self._windows.items() if v[0] == window}
+            times = self._seen.setdefault(key, deque())
+            while times and times[0] <= now - self.WINDOW:
+                times.popleft()
+            if len(times) >= limit:
+                return max(1, math.ceil(times[0] + self.WINDOW - now))
+            times.append(now)
+            if len(self._seen) > 10000:  # forget idle tokens now and then
+                self._seen = {k: v for k, v in self._seen.items() if v and v[-1] > now - self.WINDOW}
         return None
 
 
@@ -62,7 +65,7 @@ def authenticate_request() -> None:
     if token is None:
         raise ApiProblem(401, "The token is unknown, revoked or expired.", headers=_UNAUTHORIZED)
     limit = int(current_app.config["HELPDESK_API_RATE_PER_MINUTE"])
-    wait = limiter.hit(token.id, limit, time.time())
+    wait = limiter.hit(token.token_hash, limit, time.monotonic())
     if wait is not None:
         raise ApiProblem(429, f"More than {limit} requests a minute with this token.",
                          headers={"Retry-After": str(wait)})
