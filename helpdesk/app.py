@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from helpdesk.config import Settings
-from helpdesk.core.concurrency import is_lost_race
+from helpdesk.core.concurrency import is_lost_race, write_intent
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import babel, csrf, db, login_manager, migrate
 
@@ -59,7 +59,7 @@ def _sqlite_pragmas(app: Flask) -> None:
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

@@ -6,9 +6,13 @@ from typing import Any, cast
 
 from flask import Response, json, request
 from marshmallow import Schema, ValidationError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from helpdesk.api.problems import ApiProblem
+from helpdesk.core.concurrency import is_lost_race
 from helpdesk.core.errors import InvalidInput, StaleTicket
+from helpdesk.extensions import db
 from helpdesk.tickets.models import Ticket
 from helpdesk.web import edge
 
@@ -68,6 +72,17 @@ def check_if_match(ticket: Ticket) -> None:
                               "Fetch it again and retry.", headers={"ETag": etag(ticket)})
 
 
+def flush() -> None:
+    try:
+        db.session.flush()
+    except (StaleDataError, OperationalError) as exc:
+        db.session.rollback()
+        if not is_lost_race(exc):
+            raise
+        raise ApiProblem(409, "Someone else saved this ticket at the same moment; "
+                              "nothing of yours was saved. Try again.") from exc
+
+
 def commit() -> None:
     try:
         edge.commit()
@@ -76,9 +91,17 @@ def commit() -> None:
 
 
 def answer(schema: Schema, obj: Any, status: int = 200, ticket: Ticket | None = None,
-           headers: dict[str, str] | None = None) -> Response:
-    response = Response(json.dumps(schema.dump(obj)), status=status, mimetype="application/json")
-    if ticket is not None:
-        response.headers["ETag"] = etag(ticket)
+           headers: dict[str, str] | None = None, *, commit_first: bool = False) -> Response:
+    """The JSON answer; with ``commit_first`` the change is committed after it is written
+    out, so nothing is read back from the database that the operation just wrote."""
+    if commit_first:
+        flush()  # the ticket's new version
+    body = json.dumps(schema.dump(obj))
+    tag = etag(ticket) if ticket is not None else None
+    if commit_first:
+        commit()
+    response = Response(body, status=status, mimetype="application/json")
+    if tag is not None:
+        response.headers["ETag"] = tag
     response.headers.update(headers or {})
     return response

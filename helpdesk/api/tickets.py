@@ -13,7 +13,7 @@ from helpdesk.accounts.permissions import Access
 from helpdesk.api import schemas
 from helpdesk.api.auth import api_user
 from helpdesk.api.blueprint import bp
-from helpdesk.api.http import answer, check_if_match, commit, invalid, load, load_json, load_query
+from helpdesk.api.http import answer, check_if_match, invalid, load, load_json, load_query
 from helpdesk.api.listing import list_tickets
 from helpdesk.api.problems import ApiProblem
 from helpdesk.api.uploads import checked_uploads
@@ -62,9 +62,9 @@ def ticket_create() -> Response:
             channel=Channel.API, now=edge.now(), settings=edge.settings())
     except DomainError as exc:
         raise ApiProblem.from_domain(422, exc, errors={"service": [exc.render(str)]}) from exc
-    commit()
     return answer(schemas.TicketOut(), ticket, 201, ticket,
-                  {"Location": url_for(".ticket_get", reference=ticket.reference)})
+                  {"Location": url_for(".ticket_get", reference=ticket.reference)},
+                  commit_first=True)
 
 
 @bp.get("/tickets/<reference>")
@@ -118,8 +118,7 @@ def ticket_event(reference: str) -> Response:
     except DomainError as exc:
         db.session.rollback()
         raise ApiProblem.from_domain(409, exc, allowed_events=allowed) from exc
-    commit()
-    return answer(schemas.TicketOut(), ticket, ticket=ticket)
+    return answer(schemas.TicketOut(), ticket, ticket=ticket, commit_first=True)
 
 
 def _messages_of(ticket: Ticket, access: Access) -> list[Any]:
@@ -159,8 +158,7 @@ def message_create(reference: str) -> Response:
     except DomainError as exc:
         db.session.rollback()
         raise ApiProblem.from_domain(409, exc, allowed_events=_allowed(ticket, access)) from exc
-    commit()
-    return answer(schemas.MessageOut(), message, 201, ticket)
+    return answer(schemas.MessageOut(), message, 201, ticket, commit_first=True)
 
 
 @bp.get("/tickets/<reference>/attachments/<int:attachment_id>")
