@@ -235,6 +235,11 @@ def _prepare(url: str, instance: Path) -> tuple[str, str, list[str]]:
             Ticket.assigned_group_id == desk).order_by(Ticket.id.desc()).limit(500)))
         db.session.commit()
         baseline_metadata.create_all(db.engine)
+        if db.engine.dialect.name == "postgresql":
+            # A database in use has its statistics; one just bulk-loaded has none yet, and
+            # autovacuum would gather them in the middle of the measurement.
+            with db.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
         db.session.remove()
         db.engine.dispose()
     return requester, agent, references

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import visible_tickets
@@ -111,9 +111,9 @@ def list_tickets(user: User, q: dict[str, Any]) -> Page:
     else:
         order = (column.asc(), Ticket.id.asc()) if ascending else (column.desc(), Ticket.id.desc())
     query = query.order_by(*order).limit(q["limit"] + 1).options(
-        joinedload(Ticket.service), joinedload(Ticket.assignee), joinedload(Ticket.requester),
-        joinedload(Ticket.owner_group), joinedload(Ticket.assigned_group))
-    rows = list(db.session.scalars(query).unique())
+        selectinload(Ticket.service), selectinload(Ticket.assignee), selectinload(Ticket.requester),
+        selectinload(Ticket.owner_group), selectinload(Ticket.assigned_group))
+    rows = list(db.session.scalars(query))
     more = len(rows) > q["limit"]
     items = rows[: q["limit"]]
     return Page(items, _encode(items[-1], column) if more and items else None)

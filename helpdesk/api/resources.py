@@ -13,7 +13,7 @@ from helpdesk.api.auth import api_token, api_user
 from helpdesk.api.blueprint import bp
 from helpdesk.api.http import answer
 from helpdesk.api.problems import ApiProblem
-from helpdesk.api.tickets import _ticket
+from helpdesk.api.tickets import visible_ticket
 from helpdesk.catalogue.models import Service
 from helpdesk.extensions import db
 from helpdesk.sla.presentation import clock_views
@@ -61,7 +61,7 @@ def _seconds(us: int) -> float:
 @bp.get("/tickets/<reference>/sla")
 def ticket_sla(reference: str) -> Response:
     """The ticket's clocks with the lines that add up to them (staff: as on the ticket page)."""
-    ticket, access = _ticket(reference)
+    ticket, access = visible_ticket(reference)
     if access == Access.NONE:
         raise ApiProblem(403, "The SLA clocks are shown to staff only.")
     out: list[dict[str, Any]] = [{

@@ -30,7 +30,7 @@ from helpdesk.workflows.definitions import AGENT, REQUESTER
 NO_TICKET = "No such ticket, or you may not see it."
 
 
-def _ticket(reference: str) -> tuple[Ticket, Access]:
+def visible_ticket(reference: str) -> tuple[Ticket, Access]:
     """The ticket and the caller's staff access; NONE means they see it as its requester."""
     user = api_user()
     ticket = db.session.scalar(select(Ticket).where(Ticket.reference == reference))
@@ -69,21 +69,25 @@ def ticket_create() -> Response:
 
 @bp.get("/tickets/<reference>")
 def ticket_get(reference: str) -> Response:
-    ticket, _ = _ticket(reference)
+    ticket, _ = visible_ticket(reference)
     return answer(schemas.TicketOut(), ticket, ticket=ticket)
 
 
-def _requester_action(event: str) -> Callable[..., None] | None:
-    def confirm(t: Ticket, d: dict[str, Any], **kw: Any) -> None:
-        ops.confirm_resolution(t, **kw)
+def _confirm(t: Ticket, d: dict[str, Any], **kw: Any) -> None:
+    ops.confirm_resolution(t, **kw)
 
-    def cancel(t: Ticket, d: dict[str, Any], **kw: Any) -> None:
-        ops.cancel_ticket(t, actor_kind=REQUESTER, reason=d["reason"], **kw)
 
-    def reopen(t: Ticket, d: dict[str, Any], **kw: Any) -> None:
-        ops.reopen_ticket(t, actor_kind=REQUESTER, message=d["message"], **kw)
+def _cancel(t: Ticket, d: dict[str, Any], **kw: Any) -> None:
+    ops.cancel_ticket(t, actor_kind=REQUESTER, reason=d["reason"], **kw)
 
-    return {"confirm": confirm, "cancel": cancel, "reopen": reopen}.get(event)
+
+def _reopen(t: Ticket, d: dict[str, Any], **kw: Any) -> None:
+    ops.reopen_ticket(t, actor_kind=REQUESTER, message=d["message"], **kw)
+
+
+# What a requester may fire; agents fire the agent page's ACTIONS.
+REQUESTER_ACTIONS: dict[str, Callable[..., None]] = {
+    "confirm": _confirm, "cancel": _cancel, "reopen": _reopen}
 
 
 def _allowed(ticket: Ticket, access: Access) -> list[str]:
@@ -99,13 +103,13 @@ def _allowed(ticket: Ticket, access: Access) -> list[str]:
 
 @bp.post("/tickets/<reference>/events")
 def ticket_event(reference: str) -> Response:
-    ticket, access = _ticket(reference)
+    ticket, access = visible_ticket(reference)
     data = load_json(schemas.TicketEventRequest())
     check_if_match(ticket)
     if Access.NONE < access < Access.ADMIN:
         raise ApiProblem(403, "Only the group that works this ticket now can do this.")
     event = data["event"]
-    action = ACTIONS.get(event) if access else _requester_action(event)
+    action = ACTIONS.get(event) if access else REQUESTER_ACTIONS.get(event)
     allowed = _allowed(ticket, access)
     try:
         if action is None:
@@ -127,7 +131,7 @@ def _messages_of(ticket: Ticket, access: Access) -> list[Any]:
 
 @bp.get("/tickets/<reference>/messages")
 def messages_list(reference: str) -> Response:
-    ticket, access = _ticket(reference)
+    ticket, access = visible_ticket(reference)
     return answer(schemas.MessageOut(many=True), _messages_of(ticket, access), ticket=ticket)
 
 
@@ -140,7 +144,7 @@ def _message_input() -> tuple[dict[str, Any], list[Any]]:
 
 @bp.post("/tickets/<reference>/messages")
 def message_create(reference: str) -> Response:
-    ticket, access = _ticket(reference)
+    ticket, access = visible_ticket(reference)
     data, uploads = _message_input()
     check_if_match(ticket)
     user = api_user()

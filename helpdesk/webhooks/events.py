@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from helpdesk.api.schemas import WebhookTicket
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
 from helpdesk.tickets.history import Recorded, on_recorded
@@ -55,8 +56,6 @@ def register_webhooks() -> None:
 
 
 def payload(event: str, recorded: Recorded) -> dict[str, Any]:
-    from helpdesk.api.schemas import WebhookTicket
-
     details: dict[str, Any] = {
         key: value for key, value in recorded.details.items()
         if isinstance(value, str | int | float | bool) or value is None
