@@ -25,6 +25,10 @@ def main() -> None:
 
     print("== Mail ingest (issue #5)")
     mail_ingest.main()
+    from bench import http_load
+
+    print("== HTTP load: the API under gunicorn against a bare-Flask ceiling (issue #4)")
+    http_load.main()
 
 
 if __name__ == "__main__":

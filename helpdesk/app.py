@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from helpdesk.config import Settings
-from helpdesk.core.concurrency import is_lost_race
+from helpdesk.core.concurrency import is_lost_race, write_intent
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import babel, csrf, db, login_manager, migrate
 
@@ -59,7 +59,7 @@ def _sqlite_pragmas(app: Flask) -> None:
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -92,12 +92,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
     from helpdesk.mail.notifications import register_notifications
     register_notifications()
+    # The REST API and outgoing webhooks.
+    from helpdesk.api.setup import init_app as init_api
+    init_api(app)
     return app
 
 
 def _import_models() -> None:
     # Every model must be known to the metadata before Alembic or create_all looks.
     from helpdesk.accounts import models as _accounts  # noqa: F401
+    from helpdesk.api import tokens as _api_tokens  # noqa: F401
     from helpdesk.catalogue import models as _catalogue  # noqa: F401
     from helpdesk.core import lease as _lease  # noqa: F401
     from helpdesk.core import outbox as _outbox  # noqa: F401
@@ -106,6 +110,7 @@ def _import_models() -> None:
     from helpdesk.sla import models as _sla  # noqa: F401
     from helpdesk.tickets import models as _tickets  # noqa: F401
     from helpdesk.tiers import models as _tiers  # noqa: F401
+    from helpdesk.webhooks import models as _webhooks  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

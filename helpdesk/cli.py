@@ -197,6 +197,9 @@ def mail_group() -> None:
     """Mail in and out."""
 
 
+from helpdesk.api.commands import api_group  # noqa: E402 - the API's commands
+
+main.add_command(api_group)
 mail_group.add_command(ingest_command)
 mail_group.add_command(poll_command)
 

@@ -225,6 +225,14 @@ class Factory:
         return create_ticket(requester=requester, service=service, now=now,
                              settings=self.settings, **fields)
 
+    def api_token(self, user: User, scope: str = "write", now: datetime = NOW,
+                  expires_at: datetime | None = None) -> str:
+        """A personal API token's secret (the API's tests)."""
+        from helpdesk.api.tokens import Scope, create_token
+
+        return create_token(user, name=f"token {self._next()}", scope=Scope(scope), now=now,
+                            expires_at=expires_at)[1]
+
 
 @pytest.fixture
 def factory(session: Any, settings: Settings) -> Factory:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 
 from helpdesk.accounts.models import User
 from helpdesk.core.errors import DomainError, NotFound
@@ -122,3 +122,19 @@ def require_admin(user: User) -> None:
     """The administration pages: administrators only; anyone else finds nothing there."""
     if not (user.is_authenticated and user.is_admin):
         raise NotFound(N_("No such page."))
+
+
+def visible_tickets(user: User) -> ColumnElement[bool]:
+    """The rules above as a WHERE clause, for lists: what ``staff_access`` or
+    ``is_requester_of`` lets this user see."""
+    own = Ticket.requester_id == user.id
+    if not user.is_staff:
+        return own
+    groups = sorted(_group_ids(user))
+    consulted = select(Consultation.ticket_id).where(
+        Consultation.group_id.in_(groups), Consultation.status != ConsultationStatus.CLOSED)
+    clause = or_(own, Ticket.assigned_group_id.in_(groups), Ticket.owner_group_id.in_(groups),
+                 Ticket.id.in_(consulted))
+    if user.is_admin:
+        clause = or_(clause, Ticket.confidential.is_(False))
+    return clause

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -16,3 +18,10 @@ def is_lost_race(exc: BaseException) -> bool:
     if isinstance(exc, StaleDataError):
         return True
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+# Set while a request that is going to write runs (the API's POSTs). On SQLite its
+# transaction then begins with BEGIN IMMEDIATE: it waits for the write lock up front
+# instead of reading a snapshot that another writer makes stale, which SQLite can only
+# refuse at the first write ("database is locked"). Writers queue; none is refused.
+write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)

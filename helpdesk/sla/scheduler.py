@@ -89,6 +89,7 @@ class Leader:
                     self._last_poll = moment
                     self._poll_mailboxes()
                 self._send_mail(moment)
+                self._send_webhooks(moment)
                 if result.swept is not None:
                     self._last_sweep = moment
                     if result.swept.warnings or result.swept.breaches or result.closed:
@@ -129,6 +130,16 @@ class Leader:
             result = send_due(now=moment, settings=settings)
             if result.sent or result.stopped:
                 log.info("%s", result.summary())
+
+
+    def _send_webhooks(self, moment: datetime) -> None:
+        """Webhook deliveries, every tick, as the outbox's mail."""
+        from helpdesk.webhooks.sender import send_due
+
+        result = send_due(now=moment)
+        if result.delivered or result.retrying or result.failed:
+            log.info("webhooks: %d delivered, %d to retry, %d given up", result.delivered,
+                     result.retrying, result.failed)
 
 
 def freeze_startup_objects() -> None:

@@ -99,6 +99,14 @@ def open_first_mail(page: Page, _reference: str) -> None:
     expect(page.locator("main h1")).to_be_visible()
 
 
+def create_api_token(page: Page) -> None:
+    """The token page as it shows a new token once (and the list with it)."""
+    page.goto("/account/tokens")
+    page.locator("#name").fill("Övervakning")
+    page.locator("main form button[type=submit]").first.click()
+    expect(page.locator("#new-token")).to_be_visible()
+
+
 PAGES = {
     "login": Visit(None, "/login"),
     "catalogue": Visit(ANNA, "/portal"),
@@ -115,6 +123,10 @@ PAGES = {
     "outgoing mail": Visit(ADMIN, "/admin/outbox"),
     "one outgoing mail": Visit(ADMIN, open_first_mail),
     "not found": Visit(ANNA, "/portal/services/finns-inte"),
+    "API tokens": Visit(ANNA, "/account/tokens"),
+    "API tokens with a new token": Visit(ANNA, lambda page, _ref: create_api_token(page)),
+    "API reference": Visit(ANNA, "/api/v1/docs"),
+    "webhooks": Visit(ADMIN, "/admin/webhooks"),
 }
 
 

@@ -1,0 +1,276 @@
+"""HTTP load benchmark (issue #4): the API under gunicorn against a bare-Flask ceiling.
+
+On SQLite and on PostgreSQL, with 100,000 tickets present, gunicorn serves the app on
+127.0.0.1 with 2 sync workers, and a small asyncio client (below) keeps a fixed number
+of requests in flight for a fixed time:
+
+- ticket creation: POST /api/v1/tickets as a requester;
+- queue listing: GET /api/v1/tickets?group=servicedesk&status=active&sort=sla_due (first page);
+- ticket fetch: GET /api/v1/tickets/<reference> for the queue's tickets;
+- the ceiling: the same load against a minimal Flask app, under the same gunicorn, that
+  inserts one ticket-sized row per POST on the same database.
+
+Targets: creation at least 50 % of the ceiling; queue listing p95 under 50 ms.
+HELPDESK_BENCH_HTTP_SECONDS (default 10) and HELPDESK_BENCH_HTTP_CONCURRENCY (default 2,
+one per worker: latency without queueing in the client)
+bound the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify, request
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+)
+
+from bench.common import demo_app, on_each_database
+
+ROOT = Path(__file__).resolve().parent.parent
+TICKETS = int(os.environ.get("HELPDESK_BENCH_TICKETS", "100000"))
+SECONDS = float(os.environ.get("HELPDESK_BENCH_HTTP_SECONDS", "10"))
+CONCURRENCY = int(os.environ.get("HELPDESK_BENCH_HTTP_CONCURRENCY", "2"))
+NEW_TICKET = {"service": "epost", "subject": "Outlook startar inte",
+              "description": "Det händer inget när jag startar Outlook. " * 4,
+              "impact": 2, "urgency": 2}
+
+
+# The ceiling: one ticket-sized row per request, nothing else -----------------------------
+
+baseline_metadata = MetaData()
+baseline_rows = Table(
+    "bench_baseline_rows", baseline_metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(32)), Column("subject", String(200)), Column("description", Text),
+    Column("status", String(30)), Column("impact", Integer), Column("urgency", Integer),
+    Column("created_at", DateTime(timezone=True)), Column("version", Integer),
+)
+
+
+def baseline_app() -> Flask:
+    """gunicorn 'bench.http_load:baseline_app()': validate a little, insert, commit, answer."""
+    engine = create_engine(os.environ["HELPDESK_DATABASE_URL"])
+    if engine.dialect.name == "sqlite":  # the helpdesk's own SQLite settings, to be fair
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+
+    app = Flask("baseline")
+
+    @app.post("/rows")
+    def add_row() -> Any:
+        body = request.get_json()
+        if not isinstance(body, dict) or not body.get("subject"):
+            return jsonify({"error": "subject"}), 422
+        with engine.begin() as conn:
+            new_id = conn.execute(insert(baseline_rows).values(
+                reference="HD-0", subject=body["subject"], description=body.get("description", ""),
+                status="new", impact=body.get("impact"), urgency=body.get("urgency"),
+                created_at=datetime.now(UTC), version=1)).inserted_primary_key[0]
+        return jsonify({"id": new_id}), 201
+
+    return app
+
+
+def helpdesk_app() -> Flask:
+    """gunicorn 'bench.http_load:helpdesk_app()': the helpdesk as configured by the environment."""
+    from helpdesk import create_app
+
+    return create_app()
+
+
+# The load: N requests in flight, each on a new connection (gunicorn's sync workers close) --
+
+@dataclass
+class Load:
+    label: str
+    requests: int
+    seconds: float
+    latencies_ms: list[float]
+    errors: dict[int, int]
+
+    def pct(self, p: float) -> float:
+        ordered = sorted(self.latencies_ms) or [float("nan")]
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def line(self, db_label: str) -> str:
+        return (f"[{db_label}] {self.label:<22}: {self.rate:7.0f} req/s, p50 {self.pct(50):6.1f} ms, "
+                f"p95 {self.pct(95):6.1f} ms, p99 {self.pct(99):6.1f} ms "
+                f"({self.requests} requests"
+                + (f", unexpected statuses {self.errors})" if self.errors else ", no errors)"))
+
+
+async def _one(port: int, raw: bytes) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(raw)
+    await writer.drain()
+    status_line = await reader.readline()
+    await reader.read()  # to EOF: the worker closes the connection
+    writer.close()
+    return int(status_line.split()[1])
+
+
+def _raw(method: str, path: str, token: str | None, body: bytes = b"") -> bytes:
+    head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close",
+            f"Content-Length: {len(body)}"]
+    if token:
+        head.append(f"Authorization: Bearer {token}")
+    if body:
+        head.append("Content-Type: application/json")
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+async def _run(label: str, port: int, make: Callable[[int], bytes], expect: int) -> Load:
+    latencies: list[float] = []
+    errors: dict[int, int] = {}
+    count = 0
+    deadline = time.perf_counter() + SECONDS
+
+    async def worker() -> None:
+        nonlocal count
+        while time.perf_counter() < deadline:
+            raw = make(count)
+            count += 1
+            t0 = time.perf_counter()
+            try:
+                status = await _one(port, raw)
+            except OSError:
+                status = 0
+            latencies.append((time.perf_counter() - t0) * 1000)
+            if status != expect:
+                errors[status] = errors.get(status, 0) + 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return Load(label, len(latencies), time.perf_counter() - started, latencies, errors)
+
+
+def load(label: str, port: int, make: Callable[[int], bytes], expect: int) -> Load:
+    asyncio.run(_run(label, port, make, expect=expect), debug=False)  # warm up the workers
+    return asyncio.run(_run(label, port, make, expect=expect))
+
+
+# gunicorn ---------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str]) -> Iterator[int]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", app],
+        cwd=ROOT, env={**os.environ, **env})
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"gunicorn did not start {app}")
+        yield port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+# The run ------------------------------------------------------------------------------------
+
+def _prepare(url: str, instance: Path) -> tuple[str, str, list[str]]:
+    """Demo organisation, 100,000 tickets, two tokens, the baseline's table."""
+    from bench.generate import generate_tickets
+    from helpdesk.accounts.models import User
+    from helpdesk.api.tokens import Scope, create_token
+    from helpdesk.core.clock import utcnow
+    from helpdesk.extensions import db
+    from helpdesk.tickets.models import Ticket
+    from helpdesk.tiers.models import SupportGroup
+
+    app = demo_app(url, instance)
+    with app.app_context():
+        generate_tickets(TICKETS)
+        users = {u.email: u for u in db.session.scalars(select(User))}
+        requester = create_token(users["anna.requester@demo.example"], name="bench",
+                                 scope=Scope.WRITE, now=utcnow())[1]
+        agent = create_token(users["sara.agent@demo.example"], name="bench", scope=Scope.READ,
+                             now=utcnow())[1]
+        desk = db.session.scalars(select(SupportGroup.id).where(SupportGroup.code == "servicedesk")).one()
+        references = list(db.session.scalars(select(Ticket.reference).where(
+            Ticket.assigned_group_id == desk).order_by(Ticket.id.desc()).limit(500)))
+        db.session.commit()
+        baseline_metadata.create_all(db.engine)
+        if db.engine.dialect.name == "postgresql":
+            # A database in use has its statistics; one just bulk-loaded has none yet, and
+            # autovacuum would gather them in the middle of the measurement.
+            with db.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+        db.session.remove()
+        db.engine.dispose()
+    return requester, agent, references
+
+
+def run(label: str, url: str, instance: Path) -> None:
+    requester, agent, references = _prepare(url, instance)
+    env = {"HELPDESK_DATABASE_URL": url, "HELPDESK_INSTANCE_DIR": str(instance),
+           "HELPDESK_API_RATE_PER_MINUTE": str(10**9)}
+    body = json.dumps(NEW_TICKET).encode()
+    queue = "/api/v1/tickets?group=servicedesk&status=active&sort=sla_due&limit=50"
+    with gunicorn("bench.http_load:helpdesk_app()", env) as port:
+        create = load("API ticket creation", port,
+                      lambda _n: _raw("POST", "/api/v1/tickets", requester, body), 201)
+        listing = load("API queue (SLA due)", port, lambda _n: _raw("GET", queue, agent), 200)
+        fetch = load("API ticket fetch", port, lambda n: _raw(
+            "GET", f"/api/v1/tickets/{references[n % len(references)]}", agent), 200)
+    with gunicorn("bench.http_load:baseline_app()", env) as port:
+        ceiling = load("bare Flask insert", port, lambda _n: _raw("POST", "/rows", None, body), 201)
+    print(f"[{label}] gunicorn 2 sync workers, {CONCURRENCY} in flight, {SECONDS:.0f} s each, "
+          f"{TICKETS:,} tickets present")
+    for result in (create, listing, fetch, ceiling):
+        print(result.line(label))
+    ratio = create.rate / ceiling.rate
+    print(f"[{label}] creation / ceiling     : {ratio:.2f} (target >= 0.50)")
+    print(f"[{label}] queue p95 / 50 ms      : {listing.pct(95) / 50:.2f} (target < 1.00)")
+
+
+def main() -> None:
+    on_each_database(run, "http")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Reading requests and writing answers: JSON in, JSON out, ETags, one commit."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from flask import Response, json, request
+from marshmallow import Schema, ValidationError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from helpdesk.api.problems import ApiProblem
+from helpdesk.core.concurrency import is_lost_race
+from helpdesk.core.errors import InvalidInput, StaleTicket
+from helpdesk.extensions import db
+from helpdesk.tickets.models import Ticket
+from helpdesk.web import edge
+
+
+def _messages(exc: ValidationError) -> dict[str, list[str]]:
+    raw = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+
+    def flat(value: Any) -> list[str]:
+        if isinstance(value, dict):
+            return [m for v in value.values() for m in flat(v)]
+        if isinstance(value, list):
+            return [m for v in value for m in flat(v)]
+        return [str(value)]
+
+    return {str(field): flat(value) for field, value in raw.items()}
+
+
+def load_json(schema: Schema) -> dict[str, Any]:
+    if request.mimetype != "application/json":
+        raise ApiProblem(415, "Send the body as application/json.")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ApiProblem(400, "The body is not valid JSON.")
+    if not isinstance(body, dict):
+        raise ApiProblem(422, "The body must be a JSON object.", errors={"_schema": ["Not an object."]})
+    return load(schema, body)
+
+
+def load(schema: Schema, data: Any, status: int = 422) -> dict[str, Any]:
+    try:
+        return cast(dict[str, Any], schema.load(data))
+    except ValidationError as exc:
+        raise ApiProblem(status, "Please correct the fields named in errors.",
+                         errors=_messages(exc)) from exc
+
+
+def load_query(schema: Schema) -> dict[str, Any]:
+    return load(schema, request.args.to_dict(flat=True), status=400)
+
+
+def invalid(exc: InvalidInput) -> ApiProblem:
+    return ApiProblem(422, "Please correct the fields named in errors.", errors=exc.errors)
+
+
+def etag(ticket: Ticket) -> str:
+    return f'"{ticket.version}"'
+
+
+def check_if_match(ticket: Ticket) -> None:
+    """With If-Match, the change applies only to the version the client has seen."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return
+    tags = {t.strip().removeprefix("W/").strip('"') for t in header.split(",")}
+    if "*" not in tags and str(ticket.version) not in tags:
+        raise ApiProblem(412, f"The ticket has changed: it is at version {ticket.version}. "
+                              "Fetch it again and retry.", headers={"ETag": etag(ticket)})
+
+
+def flush() -> None:
+    try:
+        db.session.flush()
+    except (StaleDataError, OperationalError) as exc:
+        db.session.rollback()
+        if not is_lost_race(exc):
+            raise
+        raise ApiProblem(409, "Someone else saved this ticket at the same moment; "
+                              "nothing of yours was saved. Try again.") from exc
+
+
+def commit() -> None:
+    try:
+        edge.commit()
+    except StaleTicket as exc:
+        raise ApiProblem.from_domain(409, exc) from exc
+
+
+def answer(schema: Schema, obj: Any, status: int = 200, ticket: Ticket | None = None,
+           headers: dict[str, str] | None = None, *, commit_first: bool = False) -> Response:
+    """The JSON answer; with ``commit_first`` the change is committed after it is written
+    out, so nothing is read back from the database that the operation just wrote."""
+    if commit_first:
+        flush()  # the ticket's new version
+    body = json.dumps(schema.dump(obj))
+    tag = etag(ticket) if ticket is not None else None
+    if commit_first:
+        commit()
+    response = Response(body, status=status, mimetype="application/json")
+    if tag is not None:
+        response.headers["ETag"] = tag
+    response.headers.update(headers or {})
+    return response

@@ -1,0 +1,119 @@
+"""Ticket lists for the API: the caller's visible tickets, filtered, sorted, by cursor.
+
+A cursor holds the sort values of the last ticket on the page (base64 JSON), so the
+next page starts right after it however many tickets arrive meanwhile, and the
+database reads on from the index instead of skipping an offset.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import selectinload
+
+from helpdesk.accounts.models import User
+from helpdesk.accounts.permissions import visible_tickets
+from helpdesk.api.problems import ApiProblem
+from helpdesk.catalogue.models import Service
+from helpdesk.extensions import db
+from helpdesk.tickets.models import Ticket
+from helpdesk.tiers.models import SupportGroup
+from helpdesk.tiers.queries import STATUS_FILTERS
+
+# sort name -> (column, ascending)
+_SORTS: dict[str, tuple[Any, bool]] = {
+    "sla_due": (Ticket.sla_due_at, True),
+    "priority": (Ticket.priority, True),
+    "created": (Ticket.created_at, True),
+    "-created": (Ticket.created_at, False),
+    "updated": (Ticket.updated_at, True),
+    "-updated": (Ticket.updated_at, False),
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Ticket]
+    next_cursor: str | None
+
+
+def _encode(ticket: Ticket, column: Any) -> str:
+    value = getattr(ticket, column.key)
+    shown = value.isoformat() if isinstance(value, datetime) else value
+    return base64.urlsafe_b64encode(json.dumps([shown, ticket.id]).encode()).decode()
+
+
+def _decode(cursor: str, column: Any) -> tuple[Any, int]:
+    try:
+        value, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        expected = int if column is Ticket.priority else datetime
+        if (not isinstance(last_id, int) or isinstance(last_id, bool) or abs(last_id) >= 2**31
+                or (isinstance(value, int) and abs(value) >= 2**31)
+                or (value is None and column is not Ticket.sla_due_at)
+                or (value is not None and not isinstance(value, expected))
+                or (isinstance(value, datetime) and value.tzinfo is None)):
+            raise ValueError("bad cursor")
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise ApiProblem(400, "The cursor is not one this API gave out.",
+                         errors={"cursor": ["Not a cursor from next_cursor."]}) from exc
+    return value, last_id
+
+
+def _after(column: Any, ascending: bool, value: Any, last_id: int) -> ColumnElement[bool]:
+    if column is Ticket.sla_due_at:  # ascending, tickets without a due time last
+        if value is None:
+            return and_(column.is_(None), Ticket.id > last_id)
+        return or_(column > value, and_(column == value, Ticket.id > last_id), column.is_(None))
+    if ascending:
+        return or_(column > value, and_(column == value, Ticket.id > last_id))
+    return or_(column < value, and_(column == value, Ticket.id < last_id))
+
+
+def _code_filter(model: Any, code: str) -> Any:
+    return select(model.id).where(model.code == code).scalar_subquery()
+
+
+def list_tickets(user: User, q: dict[str, Any]) -> Page:
+    query = select(Ticket).where(visible_tickets(user))
+    if q["group"]:
+        query = query.where(Ticket.assigned_group_id == _code_filter(SupportGroup, q["group"]))
+    if q["tier"]:
+        query = query.where(Ticket.assigned_group_id.in_(
+            select(SupportGroup.id).where(SupportGroup.tier == q["tier"])))
+    if q["status"]:
+        states = STATUS_FILTERS.get(q["status"], {q["status"]})
+        query = query.where(Ticket.status.in_(sorted(states)))
+    if q["priority"]:
+        query = query.where(Ticket.priority == q["priority"])
+    if q["service"]:
+        query = query.where(Ticket.service_id == _code_filter(Service, q["service"]))
+    if q["requester"]:
+        query = query.where(Ticket.requester_id == select(User.id).where(
+            User.email == q["requester"]).scalar_subquery())
+    if q["sla_state"]:
+        query = query.where(Ticket.sla_state.is_(None) if q["sla_state"] == "none"
+                            else Ticket.sla_state == q["sla_state"])
+    if q["updated_since"]:
+        query = query.where(Ticket.updated_at >= q["updated_since"])
+    column, ascending = _SORTS[q["sort"]]
+    if q["cursor"]:
+        query = query.where(_after(column, ascending, *_decode(q["cursor"], column)))
+    if column is Ticket.sla_due_at:
+        order = (column.asc().nulls_last(), Ticket.id.asc())
+    else:
+        order = (column.asc(), Ticket.id.asc()) if ascending else (column.desc(), Ticket.id.desc())
+    query = query.order_by(*order).limit(q["limit"] + 1).options(
+        selectinload(Ticket.service), selectinload(Ticket.assignee), selectinload(Ticket.requester),
+        selectinload(Ticket.owner_group), selectinload(Ticket.assigned_group))
+    rows = list(db.session.scalars(query))
+    more = len(rows) > q["limit"]
+    items = rows[: q["limit"]]
+    return Page(items, _encode(items[-1], column) if more and items else None)

@@ -1,0 +1,185 @@
+"""The OpenAPI 3 document, generated from the marshmallow schemas the endpoints use.
+
+Operations are listed here as data; links between them (a created ticket's reference
+feeds the next calls) let a client or a fuzzer follow a ticket through its life.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from helpdesk.api import schemas
+
+_SCHEMAS = ("TicketCreate", "TicketEventRequest", "MessageCreate", "MessageForm", "TicketOut",
+            "TicketPage", "AttachmentOut", "MessageOut", "ServiceOut", "GroupOut", "ClockLineOut",
+            "ClockOut", "MeOut", "Problem")
+
+_STRING = {"schema": {"type": "string"}}
+_ETAG = {"ETag": {**_STRING, "description": "The ticket's version; send it back as If-Match."}}
+_REFERENCE = {"name": "reference", "in": "path", "required": True,
+              "schema": {"type": "string", "maxLength": 32}, "example": "HD-2026-000001"}
+_IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+             "description": "The ETag you have; a stale one gets 412 and changes nothing."}
+_TICKET_LINKS = {"GetTicket": "ticket_get", "TicketMessages": "messages_list",
+                 "WriteMessage": "message_create", "FireEvent": "ticket_event",
+                 "TicketSla": "ticket_sla"}
+
+_PROBLEM_TEXT = {
+    400: "The query or body cannot be read (see errors).",
+    401: "No token, or a revoked or expired one.",
+    403: "The token's scope or your role does not allow this.",
+    404: "No such object, or you may not see it.",
+    409: "The workflow refuses this now (see allowed_events).",
+    412: "If-Match names an older version of the ticket.",
+    413: "A file or the request is too large.",
+    415: "The body's media type (or a file's) is not taken.",
+    422: "Fields fail validation (see errors).",
+    429: "Too many requests with this token; see Retry-After.",
+}
+_PROBLEM_HEADERS = {401: {"WWW-Authenticate": _STRING}, 429: {"Retry-After": _STRING},
+                    412: _ETAG}
+
+
+def _problems(*codes: int) -> dict[str, Any]:
+    return {str(code): {"description": _PROBLEM_TEXT[code],
+                        "content": {"application/problem+json": {"schema": "Problem"}},
+                        **({"headers": _PROBLEM_HEADERS[code]} if code in _PROBLEM_HEADERS else {})}
+            for code in (*codes, 401, 429)}
+
+
+def _ok(schema: str | dict[str, Any], description: str, *, etag: bool = False,
+        links: bool = False, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description,
+                                "content": {"application/json": {"schema": schema}}}
+    all_headers = {**(_ETAG if etag else {}), **(headers or {})}
+    if all_headers:
+        response["headers"] = all_headers
+    if links:
+        response["links"] = {name: {"operationId": op,
+                                    "parameters": {"reference": "$response.body#/reference"}}
+                             for name, op in _TICKET_LINKS.items()}
+    return response
+
+
+def _json_body(schema: str, example: dict[str, Any] | None = None) -> dict[str, Any]:
+    media: dict[str, Any] = {"schema": schema}
+    if example:
+        media["example"] = example
+    return {"required": True, "content": {"application/json": media}}
+
+
+def _operations() -> dict[str, dict[str, Any]]:
+    ticket_params = [_REFERENCE]
+    return {
+        "/tickets": {
+            "get": {"operationId": "tickets_list", "summary": "List the tickets you may see",
+                    "description": "Filtered, sorted, a page at a time: pass next_cursor as cursor.",
+                    "parameters": [{"in": "query", "schema": schemas.TicketListQuery}],
+                    "responses": {"200": _ok("TicketPage", "A page of tickets."),
+                                  **_problems(400)}},
+            "post": {"operationId": "ticket_create", "summary": "Open a ticket",
+                     "requestBody": _json_body("TicketCreate", {
+                         "service": "epost", "subject": "Outlook startar inte",
+                         "description": "Inget händer.", "impact": 2, "urgency": 2}),
+                     "responses": {"201": _ok("TicketOut", "The new ticket.", etag=True, links=True,
+                                              headers={"Location": _STRING}),
+                                   **_problems(400, 403, 413, 415, 422)}},
+        },
+        "/tickets/{reference}": {
+            "get": {"operationId": "ticket_get", "summary": "One ticket",
+                    "parameters": ticket_params,
+                    "responses": {"200": _ok("TicketOut", "The ticket.", etag=True, links=True),
+                                  **_problems(404)}},
+        },
+        "/tickets/{reference}/events": {
+            "post": {"operationId": "ticket_event", "summary": "Fire a workflow event",
+                     "description": "Runs the same operation as the button in the UI. Agents: "
+                                    + ", ".join(schemas.AGENT_EVENTS) + ". Requesters: "
+                                    + ", ".join(schemas.REQUESTER_EVENTS) + ".",
+                     "parameters": [*ticket_params, _IF_MATCH],
+                     "requestBody": _json_body("TicketEventRequest", {"event": "take"}),
+                     "responses": {"200": _ok("TicketOut", "The ticket after the event.",
+                                              etag=True, links=True),
+                                   **_problems(400, 403, 404, 409, 412, 413, 415, 422)}},
+        },
+        "/tickets/{reference}/messages": {
+            "get": {"operationId": "messages_list", "summary": "The ticket's messages",
+                    "description": "Requesters see public replies only.",
+                    "parameters": ticket_params,
+                    "responses": {"200": _ok({"type": "array", "items": "MessageOut"},
+                                             "Oldest first.", etag=True),
+                                  **_problems(404)}},
+            "post": {"operationId": "message_create",
+                     "summary": "Write a public reply or an internal note, with files",
+                     "parameters": [*ticket_params, _IF_MATCH],
+                     "requestBody": {"required": True, "content": {
+                         "application/json": {"schema": "MessageCreate"},
+                         "multipart/form-data": {"schema": "MessageForm", "encoding": {
+                             "attachments": {"contentType": "text/plain"}}}}},
+                     "responses": {"201": _ok("MessageOut", "The message.", etag=True),
+                                   **_problems(400, 403, 404, 409, 412, 413, 415, 422)}},
+        },
+        "/tickets/{reference}/attachments/{attachment_id}": {
+            "get": {"operationId": "attachment_get", "summary": "Download an attachment",
+                    "parameters": [*ticket_params, {
+                        "name": "attachment_id", "in": "path", "required": True,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}],
+                    "responses": {"200": {"description": "The file, as a download.", "content": {
+                        "application/octet-stream": {"schema": {"type": "string",
+                                                                "format": "binary"}}}},
+                                  **_problems(404)}},
+        },
+        "/tickets/{reference}/sla": {
+            "get": {"operationId": "ticket_sla", "summary": "The ticket's SLA clocks, explained",
+                    "description": "Each clock with the lines that add up to its counted time.",
+                    "parameters": ticket_params,
+                    "responses": {"200": _ok({"type": "array", "items": "ClockOut"},
+                                             "The clocks.", etag=True),
+                                  **_problems(403, 404)}},
+        },
+        "/services": {"get": {"operationId": "services", "summary": "The service catalogue",
+                              "responses": {"200": _ok({"type": "array", "items": "ServiceOut"},
+                                                       "Every catalogue entry."), **_problems()}}},
+        "/groups": {"get": {"operationId": "groups", "summary": "Your groups and their queues",
+                            "responses": {"200": _ok({"type": "array", "items": "GroupOut"},
+                                                     "With active and unassigned counts."),
+                                          **_problems(403)}}},
+        "/me": {"get": {"operationId": "me", "summary": "Who the token belongs to",
+                        "responses": {"200": _ok("MeOut", "You."), **_problems()}}},
+    }
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    spec = APISpec(
+        title="Helpdesk API", version="1.0.0", openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={"description": "The helpdesk's operations for other systems. Authenticate with a "
+                             "personal API token: Authorization: Bearer hd_…"},
+        servers=[{"url": "/api/v1"}],
+        security=[{"token": []}],
+    )
+    spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
+    for name in _SCHEMAS:
+        spec.components.schema(name, schema=getattr(schemas, name))
+    for path, operations in _operations().items():
+        spec.path(path=path, operations=operations)
+    return _plain_query_parameters(spec.to_dict())
+
+
+def _plain_query_parameters(document: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent or a value: it cannot be null, whatever the schema says."""
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter["schema"]
+                schema.pop("nullable", None)
+                if schema.get("default", 0) is None:
+                    del schema["default"]
+                if "enum" in schema:
+                    schema["enum"] = [v for v in schema["enum"] if v is not None]
+    return document

@@ -1,0 +1,79 @@
+"""Errors as ``application/problem+json`` (RFC 9457), with field-level details."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, json, request
+from flask_babel import gettext
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from helpdesk.core.errors import DomainError
+from helpdesk.web.template_helpers import local_time
+
+PROBLEM_TYPE = "application/problem+json"
+TITLES = {
+    400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
+    405: "Method not allowed", 409: "Conflict", 412: "Precondition failed",
+    413: "Content too large", 415: "Unsupported media type", 422: "Unprocessable content",
+    429: "Too many requests", 500: "Internal server error",
+}
+
+
+class ApiProblem(Exception):
+    """Stop the request with this problem."""
+
+    def __init__(self, status: int, detail: str, *, errors: dict[str, list[str]] | None = None,
+                 headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra
+
+    @classmethod
+    def from_domain(cls, status: int, exc: DomainError, **extra: Any) -> ApiProblem:
+        return cls(status, exc.render(gettext, local_time), **extra)
+
+
+def problem_response(problem: ApiProblem) -> Response:
+    body: dict[str, Any] = {"type": "about:blank", "title": TITLES.get(problem.status, "Error"),
+                            "status": problem.status, "detail": problem.detail}
+    if problem.errors:
+        body["errors"] = {field: [gettext(m) for m in messages]
+                          for field, messages in problem.errors.items()}
+    body.update(problem.extra)
+    response = Response(json.dumps(body), status=problem.status, mimetype=PROBLEM_TYPE)
+    response.headers.update(problem.headers)
+    return response
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _from_http(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    headers = {}
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        headers["Allow"] = ", ".join(exc.valid_methods)
+    return problem_response(ApiProblem(status, exc.description or TITLES.get(status, ""),
+                                       headers=headers))
+
+
+def take_over_errors(app: Flask) -> None:
+    """Under /api/ the app's HTML error pages become problems; elsewhere nothing changes."""
+    app.register_error_handler(ApiProblem, problem_response)
+    for code in (400, 404, 405, 413, 500):
+        handlers = app.error_handler_spec[None][code]
+        for exc_class, page in list(handlers.items()):
+            def handler(exc: Exception, page: Callable[[Exception], Any] = page) -> Any:
+                if is_api_request():
+                    if isinstance(exc, HTTPException):
+                        return _from_http(exc)
+                    return problem_response(ApiProblem(500, TITLES[500]))
+                return page(exc)
+
+            app.register_error_handler(exc_class, handler)

@@ -1,0 +1,273 @@
+"""What the API accepts (load schemas) and answers (dump schemas); the OpenAPI document is
+generated from these same classes (``openapi.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from helpdesk.core.i18n import N_
+from helpdesk.tickets.models import TicketType
+from helpdesk.tiers.queries import STATUS_FILTERS
+from helpdesk.workflows.engine import WORKFLOWS
+
+NO_NUL = N_("The text may not contain NUL characters.")
+_PLAIN = "^[^\\x00]*$"  # PostgreSQL text cannot hold NUL; say so in the schema, too
+_FILLED = "^[^\\x00]*[^\\x00\\s][^\\x00]*$"
+
+
+def _utf8(value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate from a JSON \ud800 escape
+        raise ValidationError(N_("The text is not valid Unicode.")) from exc
+
+
+def text(max_length: int, *, required: bool = True, **kwargs: Any) -> fields.String:
+    checks: list[Any] = [validate.Length(max=max_length), _utf8,
+                         validate.Regexp(_FILLED if required else _PLAIN,
+                                         error=N_("This field is required.") if required else NO_NUL)]
+    if required:
+        return fields.String(required=True, validate=checks, **kwargs)
+    return fields.String(load_default="", validate=checks, **kwargs)
+
+
+def code(**kwargs: Any) -> fields.String:
+    return fields.String(validate=[validate.Length(min=1, max=50), _utf8,
+                                   validate.Regexp(_PLAIN, error=NO_NUL)], **kwargs)
+
+
+class StrictInteger(fields.Integer):
+    """A JSON number without a fraction: not "2", not 2.5, not true."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false; in a form, the words true and false."""
+
+    def __init__(self, *, form: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.form = form
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if self.form and value in ("true", "false"):
+            return value == "true"
+        if self.form or not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class _In(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+STATES = sorted({s.name for w in WORKFLOWS.values() for s in w.states})
+STATUS_CHOICES = [*STATUS_FILTERS, *STATES]
+SORTS = ["sla_due", "priority", "created", "-created", "updated", "-updated"]
+SLA_STATES = ["ok", "at_risk", "breached", "none"]
+AGENT_EVENTS = ["take", "assign", "ask_requester", "escalate", "return_to_level_1", "resolve",
+                "reopen", "cancel"]
+REQUESTER_EVENTS = ["confirm", "cancel", "reopen"]
+
+
+class TicketCreate(_In):
+    service = code(required=True, metadata={"description": "The catalogue entry's code.",
+                                            "example": "epost"})
+    subject = text(200, metadata={"example": "Outlook startar inte"})
+    description = text(20000, metadata={"example": "Det händer inget när jag startar Outlook."})
+    impact = StrictInteger(required=True, validate=validate.OneOf([1, 2, 3]),
+                            metadata={"description": "1 high … 3 low"})
+    urgency = StrictInteger(required=True, validate=validate.OneOf([1, 2, 3]))
+    type = fields.String(load_default=TicketType.INCIDENT.value,
+                         validate=validate.OneOf([t.value for t in TicketType]))
+    confidential = StrictBoolean(load_default=False)
+
+
+class TicketEventRequest(_In):
+    event = fields.String(required=True, validate=validate.OneOf(sorted(
+        {*AGENT_EVENTS, *REQUESTER_EVENTS})), metadata={"example": "take"})
+    reason = text(20000, required=False)
+    note = text(20000, required=False)
+    message = text(20000, required=False)
+    to_group = code(load_default=None, metadata={"description": "escalate: the group's code"})
+    assignee = StrictInteger(load_default=None, validate=validate.Range(min=1, max=2**31 - 1),
+                              metadata={"description": "assign: the agent's user id"})
+
+
+class MessageCreate(_In):
+    body = text(20000, metadata={"example": "Har du provat att starta om datorn?"})
+    internal = StrictBoolean(load_default=False,
+                             metadata={"description": "An internal note (staff only)."})
+
+
+class MessageForm(MessageCreate):
+    """The multipart form of MessageCreate, with files."""
+
+    internal = StrictBoolean(form=True, load_default=False,
+                             metadata={"description": "An internal note (staff only)."})
+
+    attachments = fields.List(fields.Raw(metadata={"type": "string", "format": "binary"}),
+                              load_default=list)
+
+
+class TicketListQuery(_In):
+    group = code(load_default=None, metadata={"description": "Code of the assigned group (queue)."})
+    tier = fields.Integer(load_default=None, validate=validate.OneOf([1, 2, 3]))
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUS_CHOICES),
+                           metadata={"description": "A workflow state, or a view: "
+                                                    + ", ".join(STATUS_FILTERS)})
+    priority = fields.Integer(load_default=None, validate=validate.OneOf([1, 2, 3, 4]))
+    service = code(load_default=None)
+    requester = fields.String(load_default=None, validate=[validate.Length(max=254), _utf8,
+                                                           validate.Regexp(_PLAIN, error=NO_NUL)],
+                              metadata={"description": "The requester's e-mail address."})
+    sla_state = fields.String(load_default=None, validate=validate.OneOf(SLA_STATES))
+    updated_since = fields.AwareDateTime(load_default=None, format="iso")
+    sort = fields.String(load_default="sla_due", validate=validate.OneOf(SORTS))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(load_default=None, validate=[validate.Length(max=500), _utf8,
+                                                        validate.Regexp("^[A-Za-z0-9_=-]*$")],
+                           metadata={"description": "next_cursor of the previous page"})
+
+
+# Answers ----------------------------------------------------------------------------------
+
+def _nullable_code(path: str) -> fields.Function:
+    def get(obj: Any) -> str | None:
+        for part in path.split("."):
+            obj = getattr(obj, part, None)
+        return obj
+
+    return fields.Function(get, metadata={"type": "string", "nullable": True})
+
+
+class TicketOut(Schema):
+    reference = fields.String(metadata={"example": "HD-2026-000042"})
+    type = fields.String()
+    subject = fields.String()
+    description = fields.String()
+    status = fields.String()
+    priority = fields.Integer()
+    impact = fields.Integer()
+    urgency = fields.Integer()
+    service = fields.String(attribute="service.code")
+    owner_group = fields.String(attribute="owner_group.code")
+    assigned_group = fields.String(attribute="assigned_group.code")
+    tier = fields.Integer(attribute="assigned_group.tier")
+    assignee = _nullable_code("assignee.email")
+    requester = fields.String(attribute="requester.email")
+    confidential = fields.Boolean()
+    channel = fields.String()
+    resolution = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    resolved_at = fields.AwareDateTime(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    sla_due_at = fields.AwareDateTime(allow_none=True)
+    sla_state = fields.String(allow_none=True)
+    version = fields.Integer(metadata={"description": "Also the ETag; send it as If-Match."})
+
+
+class WebhookTicket(TicketOut):
+    """A ticket in a webhook: no version (it changes when the transaction ends), and a
+    confidential ticket without its subject and text."""
+
+    class Meta:
+        exclude = ("version",)
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        data = super().dump(obj, many=many)
+        if obj.confidential:
+            data["subject"] = data["description"] = data["resolution"] = None
+        return data
+
+
+class TicketPage(Schema):
+    items = fields.List(fields.Nested(TicketOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class AttachmentOut(Schema):
+    id = fields.Integer()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    internal = fields.Boolean()
+    created_at = fields.AwareDateTime()
+
+
+class MessageOut(Schema):
+    id = fields.Integer()
+    author = _nullable_code("author.email")
+    internal = fields.Boolean()
+    body = fields.String()
+    created_at = fields.AwareDateTime()
+    attachments = fields.List(fields.Nested(AttachmentOut))
+
+
+class ServiceOut(Schema):
+    """Only the catalogue's stable fields."""
+
+    code = fields.String()
+    name = fields.String()
+    description = fields.String()
+    lifecycle = fields.String()
+    orderable = fields.Boolean()
+
+
+class GroupOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    tier = fields.Integer()
+    kind = fields.String()
+    active = fields.Integer(metadata={"description": "Active tickets in the queue."})
+    unassigned = fields.Integer(metadata={"description": "Of those, not taken yet."})
+
+
+class ClockLineOut(Schema):
+    kind = fields.String()
+    start = fields.DateTime()
+    end = fields.DateTime(allow_none=True)
+    business_seconds = fields.Float()
+    reason = fields.String(allow_none=True)
+
+
+class ClockOut(Schema):
+    metric = fields.String()
+    group = fields.String(allow_none=True)
+    status = fields.String()
+    target_seconds = fields.Float()
+    counted_seconds = fields.Float()
+    remaining_seconds = fields.Float()
+    started_at = fields.AwareDateTime()
+    due_at = fields.AwareDateTime(allow_none=True)
+    warn_at = fields.AwareDateTime(allow_none=True)
+    lines = fields.List(fields.Nested(ClockLineOut))
+
+
+class MeOut(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    role = fields.String()
+    groups = fields.List(fields.String())
+    token_scope = fields.String()
+
+
+class Problem(Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         metadata={"description": "Per field, what is wrong with it."})
+    allowed_events = fields.List(fields.String(),
+                                 metadata={"description": "409 on an event: what is allowed now."})

@@ -1,0 +1,178 @@
+"""Ticket endpoints: each one loads, checks access, calls one operation, answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, request, send_file, url_for
+from sqlalchemy import select
+
+from helpdesk.accounts import permissions
+from helpdesk.accounts.permissions import Access
+from helpdesk.api import schemas
+from helpdesk.api.auth import api_user
+from helpdesk.api.blueprint import bp
+from helpdesk.api.http import answer, check_if_match, invalid, load, load_json, load_query
+from helpdesk.api.listing import list_tickets
+from helpdesk.api.problems import ApiProblem
+from helpdesk.api.uploads import checked_uploads
+from helpdesk.catalogue.models import Service
+from helpdesk.core.errors import DomainError, InvalidInput, NotFound, TransitionRefused
+from helpdesk.extensions import db
+from helpdesk.tickets import operations as ops
+from helpdesk.tickets.agent_views import ACTIONS
+from helpdesk.tickets.attachments import storage_path
+from helpdesk.tickets.models import Channel, Ticket, TicketType
+from helpdesk.web import edge
+from helpdesk.workflows.definitions import AGENT, REQUESTER
+
+NO_TICKET = "No such ticket, or you may not see it."
+
+
+def visible_ticket(reference: str) -> tuple[Ticket, Access]:
+    """The ticket and the caller's staff access; NONE means they see it as its requester."""
+    user = api_user()
+    ticket = db.session.scalar(select(Ticket).where(Ticket.reference == reference))
+    if ticket is None:
+        raise ApiProblem(404, NO_TICKET)
+    access = permissions.staff_access(user, ticket)
+    if access == Access.NONE and not permissions.is_requester_of(user, ticket):
+        raise ApiProblem(404, NO_TICKET)
+    return ticket, access
+
+
+@bp.get("/tickets")
+def tickets_list() -> Response:
+    page = list_tickets(api_user(), load_query(schemas.TicketListQuery()))
+    return answer(schemas.TicketPage(), page)
+
+
+@bp.post("/tickets")
+def ticket_create() -> Response:
+    data = load_json(schemas.TicketCreate())
+    service = db.session.scalar(select(Service).where(Service.code == data["service"]))
+    if service is None:
+        raise ApiProblem(422, "No such service.", errors={"service": ["No such service."]})
+    try:
+        ticket = ops.create_ticket(
+            requester=api_user(), service=service, subject=data["subject"],
+            description=data["description"], impact=data["impact"], urgency=data["urgency"],
+            ticket_type=TicketType(data["type"]), confidential=data["confidential"],
+            channel=Channel.API, now=edge.now(), settings=edge.settings())
+    except DomainError as exc:
+        raise ApiProblem.from_domain(422, exc, errors={"service": [exc.render(str)]}) from exc
+    return answer(schemas.TicketOut(), ticket, 201, ticket,
+                  {"Location": url_for(".ticket_get", reference=ticket.reference)},
+                  commit_first=True)
+
+
+@bp.get("/tickets/<reference>")
+def ticket_get(reference: str) -> Response:
+    ticket, _ = visible_ticket(reference)
+    return answer(schemas.TicketOut(), ticket, ticket=ticket)
+
+
+def _confirm(t: Ticket, d: dict[str, Any], **kw: Any) -> None:
+    ops.confirm_resolution(t, **kw)
+
+
+def _cancel(t: Ticket, d: dict[str, Any], **kw: Any) -> None:
+    ops.cancel_ticket(t, actor_kind=REQUESTER, reason=d["reason"], **kw)
+
+
+def _reopen(t: Ticket, d: dict[str, Any], **kw: Any) -> None:
+    ops.reopen_ticket(t, actor_kind=REQUESTER, message=d["message"], **kw)
+
+
+# What a requester may fire; agents fire the agent page's ACTIONS.
+REQUESTER_ACTIONS: dict[str, Callable[..., None]] = {
+    "confirm": _confirm, "cancel": _cancel, "reopen": _reopen}
+
+
+def _allowed(ticket: Ticket, access: Access) -> list[str]:
+    if access == Access.NONE:
+        return [e for e in ops.available_events(ticket, REQUESTER, edge.now(), edge.settings())
+                if e in schemas.REQUESTER_EVENTS]
+    if access < Access.ADMIN:
+        return []
+    events = [e for e in ops.available_events(ticket, AGENT, edge.now(), edge.settings())
+              if e in ACTIONS]
+    return events if access >= Access.ASSIGNED else [e for e in events if e != "take"]
+
+
+@bp.post("/tickets/<reference>/events")
+def ticket_event(reference: str) -> Response:
+    ticket, access = visible_ticket(reference)
+    data = load_json(schemas.TicketEventRequest())
+    check_if_match(ticket)
+    if Access.NONE < access < Access.ADMIN:
+        raise ApiProblem(403, "Only the group that works this ticket now can do this.")
+    event = data["event"]
+    action = ACTIONS.get(event) if access else REQUESTER_ACTIONS.get(event)
+    allowed = _allowed(ticket, access)
+    try:
+        if action is None:
+            raise TransitionRefused("This is not possible now.", allowed=allowed)
+        action(ticket, {**data, "version": None}, actor=api_user(), now=edge.now(),
+               settings=edge.settings())
+    except InvalidInput as exc:
+        db.session.rollback()
+        raise invalid(exc) from exc
+    except DomainError as exc:
+        db.session.rollback()
+        raise ApiProblem.from_domain(409, exc, allowed_events=allowed) from exc
+    return answer(schemas.TicketOut(), ticket, ticket=ticket, commit_first=True)
+
+
+def _messages_of(ticket: Ticket, access: Access) -> list[Any]:
+    return [m for m in ticket.messages if access or not m.internal]
+
+
+@bp.get("/tickets/<reference>/messages")
+def messages_list(reference: str) -> Response:
+    ticket, access = visible_ticket(reference)
+    return answer(schemas.MessageOut(many=True), _messages_of(ticket, access), ticket=ticket)
+
+
+def _message_input() -> tuple[dict[str, Any], list[Any]]:
+    if request.mimetype == "multipart/form-data":
+        data = load(schemas.MessageForm(), request.form.to_dict(flat=True))
+        return data, checked_uploads(request.files.getlist("attachments"))
+    return load_json(schemas.MessageCreate()), []
+
+
+@bp.post("/tickets/<reference>/messages")
+def message_create(reference: str) -> Response:
+    ticket, access = visible_ticket(reference)
+    data, uploads = _message_input()
+    check_if_match(ticket)
+    user = api_user()
+    if data["internal"] and not access:
+        raise ApiProblem(403, "Only staff write internal notes.")
+    if not data["internal"] and Access.NONE < access < Access.OWNER:
+        raise ApiProblem(403, "A consulted group writes internal notes only.")
+    try:
+        if access:
+            message = ops.add_reply(ticket, actor=user, body=data["body"], internal=data["internal"],
+                                    now=edge.now(), settings=edge.settings(), uploads=uploads)
+        else:
+            message = ops.requester_reply(ticket, actor=user, body=data["body"], now=edge.now(),
+                                          settings=edge.settings(), uploads=uploads)
+    except DomainError as exc:
+        db.session.rollback()
+        raise ApiProblem.from_domain(409, exc, allowed_events=_allowed(ticket, access)) from exc
+    return answer(schemas.MessageOut(), message, 201, ticket, commit_first=True)
+
+
+@bp.get("/tickets/<reference>/attachments/<int:attachment_id>")
+def attachment_get(reference: str, attachment_id: int) -> Response:
+    try:
+        found = permissions.attachment_for(api_user(), reference, attachment_id)
+    except NotFound as exc:
+        raise ApiProblem(404, "No such attachment, or you may not see it.") from exc
+    path = storage_path(edge.settings().instance_dir / "attachments", found.storage_key)
+    response = send_file(path, mimetype="application/octet-stream", as_attachment=True,
+                         download_name=found.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

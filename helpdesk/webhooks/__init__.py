@@ -1,0 +1,1 @@
+"""Outgoing webhooks: ticket events posted, signed, to other systems, retried until taken."""

@@ -1,0 +1,90 @@
+"""Which ticket history rows become which webhook event, and queueing their deliveries.
+
+| webhook event            | history kinds                                             |
+|--------------------------|-----------------------------------------------------------|
+| ticket.created           | created                                                   |
+| ticket.transitioned      | a workflow step: taken, assigned, asked_requester, …      |
+| ticket.escalated         | escalated                                                 |
+| ticket.handed_to_vendor  | handed_to_vendor                                          |
+| ticket.sla_warning       | sla_warning                                               |
+| ticket.sla_breach        | sla_breach                                                |
+
+A delivery row is written in the transaction of the change, so a change that is
+rolled back posts nothing; the scheduler sends it after the commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from helpdesk.api.schemas import WebhookTicket
+from helpdesk.core.i18n import N_
+from helpdesk.extensions import db
+from helpdesk.tickets.history import Recorded, on_recorded
+from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
+
+# The workflow's steps as the operations record them (each one fired an engine event).
+TRANSITION_KINDS = frozenset({
+    "taken", "assigned", "asked_requester", "requester_replied", "returned_to_level_1",
+    "resolved", "confirmed", "cancelled", "reopened", "auto_closed",
+})
+
+EVENTS: dict[str, frozenset[str]] = {
+    "ticket.created": frozenset({"created"}),
+    "ticket.transitioned": TRANSITION_KINDS,
+    "ticket.escalated": frozenset({"escalated"}),
+    "ticket.handed_to_vendor": frozenset({"handed_to_vendor"}),
+    "ticket.sla_warning": frozenset({"sla_warning"}),
+    "ticket.sla_breach": frozenset({"sla_breach"}),
+}
+EVENT_LABELS = {
+    "ticket.created": N_("Ticket created"),
+    "ticket.transitioned": N_("Ticket moved in its workflow"),
+    "ticket.escalated": N_("Ticket escalated"),
+    "ticket.handed_to_vendor": N_("Ticket handed to a vendor"),
+    "ticket.sla_warning": N_("SLA warning"),
+    "ticket.sla_breach": N_("SLA breach"),
+}
+_EVENT_OF_KIND = {kind: event for event, kinds in EVENTS.items() for kind in kinds}
+
+
+def register_webhooks() -> None:
+    """Queue deliveries for the kinds above (the app calls this once at start-up)."""
+    on_recorded(_on_ticket_event, kinds=_EVENT_OF_KIND)
+
+
+def payload(event: str, recorded: Recorded) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        key: value for key, value in recorded.details.items()
+        if isinstance(value, str | int | float | bool) or value is None
+    }
+    if recorded.from_group is not None:
+        details["from_group"] = recorded.from_group.code
+    if recorded.to_group is not None:
+        details["to_group"] = recorded.to_group.code
+    if recorded.reason and not recorded.ticket.confidential:
+        details["reason"] = recorded.reason
+    return {
+        "event": event,
+        "kind": recorded.kind,
+        "occurred_at": recorded.now.isoformat(),
+        "actor": recorded.actor.email if recorded.actor is not None else None,
+        "ticket": WebhookTicket().dump(recorded.ticket),
+        "details": details,
+    }
+
+
+def _on_ticket_event(recorded: Recorded) -> None:
+    event = _EVENT_OF_KIND[recorded.kind]
+    subscriptions = [s for s in db.session.scalars(
+        select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
+    ) if event in s.events]
+    if not subscriptions:
+        return
+    body = payload(event, recorded)
+    for subscription in subscriptions:
+        db.session.add(WebhookDelivery(
+            subscription=subscription, ticket=recorded.ticket, event=event, payload=body,
+            created_at=recorded.now, attempts=0, next_attempt_at=recorded.now))

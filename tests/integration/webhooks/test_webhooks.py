@@ -1,0 +1,179 @@
+"""Webhooks against a real HTTP receiver on 127.0.0.1: what is posted, signed, retried."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from helpdesk.extensions import db
+from helpdesk.tickets.history import record
+from helpdesk.tiers.operations import escalate_ticket
+from helpdesk.webhooks.models import WebhookDelivery
+from helpdesk.webhooks.sender import MAX_ATTEMPTS, send_due, verify
+from helpdesk.webhooks.subscriptions import add_subscription
+from tests.conftest import NOW
+
+
+class Receiver:
+    """Records every POST; answers with the queued statuses, then 204."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.statuses: list[int] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append({"headers": dict(self.headers), "body": body})
+                status = receiver.statuses.pop(0) if receiver.statuses else 204
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def json(self, n: int) -> dict[str, Any]:
+        return json.loads(self.received[n]["body"])
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    r.thread.start()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+    r.thread.join(timeout=5)
+
+
+def deliveries() -> list[WebhookDelivery]:
+    return list(db.session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)))
+
+
+def test_subscribed_events_are_posted_signed_after_the_change(factory, org, settings, receiver):
+    subscription = add_subscription(name="Regionens servicedesk", url=receiver.url,
+                                    events=["ticket.created", "ticket.escalated"], now=NOW)
+    ticket = factory.ticket(org.requester, org.service)
+    escalate_ticket(ticket, to_group=org.level2, actor=org.local_agent, reason="Nätverket",
+                    now=NOW + timedelta(minutes=5), settings=settings)
+    assert receiver.received == []  # nothing leaves before the sender runs (after the commit)
+    assert [d.event for d in deliveries()] == ["ticket.created", "ticket.escalated"]
+
+    result = send_due(now=NOW + timedelta(minutes=5))
+
+    assert (result.delivered, result.retrying) == (2, 0)
+    created, escalated = receiver.json(0), receiver.json(1)
+    assert created["event"] == "ticket.created"
+    assert created["ticket"]["reference"] == ticket.reference
+    assert created["ticket"]["subject"] == "Skrivaren skriver inte ut"
+    assert escalated["details"] == {
+        "from_group": "local", "to_group": "level2", "reason": "Nätverket",
+        "from_tier": 1, "to_tier": 2}
+    for n, sent in enumerate(receiver.received):
+        headers = sent["headers"]
+        assert headers["X-Helpdesk-Event"] == receiver.json(n)["event"]
+        assert verify(subscription.secret, headers["X-Helpdesk-Signature"],
+                      sent["body"], now=NOW + timedelta(minutes=5))
+        assert not verify("another secret", headers["X-Helpdesk-Signature"],
+                          sent["body"], now=NOW + timedelta(minutes=5))
+        assert not verify(subscription.secret, headers["X-Helpdesk-Signature"],
+                          sent["body"] + b" ", now=NOW + timedelta(minutes=5))
+    assert all(d.state == "delivered" for d in deliveries())
+    assert send_due(now=NOW + timedelta(hours=1)).delivered == 0  # never twice
+
+
+def test_a_signature_is_refused_when_replayed_later(factory, org, receiver):
+    subscription = add_subscription(name="x", url=receiver.url, events=["ticket.created"], now=NOW)
+    factory.ticket(org.requester, org.service)
+    send_due(now=NOW)
+    sent = receiver.received[0]
+    header = sent["headers"]["X-Helpdesk-Signature"]
+    assert verify(subscription.secret, header, sent["body"], now=NOW)
+    assert not verify(subscription.secret, header, sent["body"],
+                      now=NOW + timedelta(hours=1))
+
+
+def test_a_failed_delivery_is_retried_with_growing_pauses(factory, org, receiver):
+    add_subscription(name="x", url=receiver.url, events=["ticket.created"], now=NOW)
+    factory.ticket(org.requester, org.service)
+    receiver.statuses = [503, 500]
+
+    assert send_due(now=NOW).retrying == 1
+    [delivery] = deliveries()
+    assert (delivery.attempts, delivery.last_status, delivery.next_attempt_at) == (
+        1, 503, NOW + timedelta(minutes=1))
+    assert "503" in (delivery.last_error or "")
+    assert send_due(now=NOW + timedelta(seconds=59)).retrying == 0  # not due yet
+    assert send_due(now=NOW + timedelta(minutes=1)).retrying == 1
+    assert delivery.next_attempt_at == NOW + timedelta(minutes=1 + 2)
+    assert send_due(now=NOW + timedelta(minutes=3)).delivered == 1
+    assert (delivery.state, delivery.attempts, delivery.last_error) == ("delivered", 3, None)
+    assert len(receiver.received) == 3
+    # The same delivery each time: a receiver can recognise repeats by the delivery id.
+    assert {r["headers"]["X-Helpdesk-Delivery"] for r in receiver.received} == {
+        str(delivery.id)}
+
+
+def test_an_unreachable_receiver_is_given_up_after_the_last_attempt(factory, org, receiver):
+    receiver.server.shutdown()
+    receiver.server.server_close()
+    add_subscription(name="x", url=receiver.url, events=["ticket.created"], now=NOW)
+    factory.ticket(org.requester, org.service)
+    moment = NOW
+    for _ in range(MAX_ATTEMPTS):
+        send_due(now=moment)
+        [delivery] = deliveries()
+        moment = delivery.next_attempt_at or moment
+    assert delivery.state == "failed"
+    assert delivery.attempts == MAX_ATTEMPTS
+    assert delivery.last_status is None and delivery.last_error
+    assert send_due(now=moment + timedelta(days=1)).failed == 0
+
+
+def test_only_active_subscriptions_to_the_event_get_it_and_a_rollback_posts_nothing(
+        factory, org, session, receiver):
+    add_subscription(name="breaches", url=receiver.url, events=["ticket.sla_breach"], now=NOW)
+    stopped = add_subscription(name="stopped", url=receiver.url, events=["ticket.created"], now=NOW)
+    stopped.active = False
+    factory.ticket(org.requester, org.service)
+    assert deliveries() == []
+
+    savepoint = session.begin_nested()
+    ticket = factory.ticket(org.requester, org.service)
+    record(ticket, "sla_breach", actor=None, now=NOW, clock_id=1)
+    assert [d.event for d in deliveries()] == ["ticket.sla_breach"]
+    savepoint.rollback()
+    assert deliveries() == []
+
+
+def test_vendor_handoffs_sla_warnings_and_workflow_steps_map_to_their_events(factory, org):
+    add_subscription(name="all", url="http://127.0.0.1:9/", now=NOW, events=[
+        "ticket.transitioned", "ticket.handed_to_vendor", "ticket.sla_warning"])
+    ticket = factory.ticket(org.requester, org.service)
+    for kind in ("taken", "noted", "handed_to_vendor", "sla_warning", "resolved"):
+        record(ticket, kind, actor=None, now=NOW)
+    assert [(d.event, d.payload["kind"]) for d in deliveries()] == [
+        ("ticket.transitioned", "taken"), ("ticket.handed_to_vendor", "handed_to_vendor"),
+        ("ticket.sla_warning", "sla_warning"), ("ticket.transitioned", "resolved")]
+
+
+def test_a_confidential_ticket_leaves_without_its_subject_and_text(factory, org, receiver):
+    add_subscription(name="x", url=receiver.url, events=["ticket.created"], now=NOW)
+    factory.ticket(org.requester, org.service, confidential=True, subject="Hemlig utredning")
+    send_due(now=NOW)
+    sent = receiver.json(0)["ticket"]
+    assert sent["subject"] is None and sent["description"] is None
+    assert b"Hemlig" not in receiver.received[0]["body"]

@@ -1,0 +1,259 @@
+"""Tickets through the API: the UI's access rules, its operations, ETags and problems."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from helpdesk.tickets.models import Channel, Ticket, TicketEvent
+from helpdesk.tickets.operations import take_ticket
+from helpdesk.tiers.operations import consult_group
+from tests.conftest import NOW
+from tests.web.api.client import ApiClient, new_ticket
+
+
+@pytest.fixture
+def apis(app, factory, org):
+    """An API client per person of the tiered organisation."""
+    def api(user):
+        return ApiClient(app, factory.api_token(user))
+
+    return {name: api(getattr(org, name)) for name in (
+        "requester", "other_requester", "local_agent", "desk_agent", "level2_agent",
+        "level3_agent", "admin")}
+
+
+def test_a_requester_opens_a_ticket_that_is_routed_as_in_the_portal(apis, org, session):
+    created = apis["requester"].post("/tickets", json={
+        "service": "mail", "subject": "Outlook startar inte", "description": "Inget händer.",
+        "impact": 1, "urgency": 2, "type": "incident"})
+    assert created.status_code == 201
+    body = created.json
+    assert created.headers["Location"] == f"/api/v1/tickets/{body['reference']}"
+    assert created.headers["ETag"] == f'"{body["version"]}"'
+    assert (body["status"], body["assigned_group"], body["tier"], body["priority"]) == (
+        "new", "local", 1, 2)
+    ticket = session.scalars(select(Ticket).where(Ticket.reference == body["reference"])).one()
+    assert ticket.channel == Channel.API
+    assert [e.kind for e in ticket.events][:2] == ["created", "routed"]
+
+
+@pytest.mark.parametrize("who, sees", [
+    ("requester", True), ("other_requester", False), ("local_agent", True),
+    ("desk_agent", False), ("level2_agent", False), ("admin", True)])
+def test_who_sees_a_ticket_is_decided_as_in_the_ui(apis, who, sees):
+    reference = new_ticket(apis["requester"])["reference"]
+    response = apis[who].get(f"/tickets/{reference}")
+    assert response.status_code == (200 if sees else 404)
+    if not sees:
+        assert response.mimetype == "application/problem+json"
+    listed = [t["reference"] for t in apis[who].get("/tickets").json["items"]]
+    assert (reference in listed) == sees
+
+
+def test_a_confidential_ticket_is_hidden_from_an_administrator_outside_its_groups(apis):
+    reference = new_ticket(apis["requester"], confidential=True)["reference"]
+    assert apis["admin"].get(f"/tickets/{reference}").status_code == 404
+    assert reference not in [t["reference"] for t in apis["admin"].get("/tickets").json["items"]]
+    assert apis["local_agent"].get(f"/tickets/{reference}").status_code == 200
+
+
+def test_a_consulted_group_sees_the_ticket_but_may_not_move_it(apis, org, settings):
+    reference = new_ticket(apis["requester"])["reference"]
+    ticket = Ticket.query.filter_by(reference=reference).one()
+    consult_group(ticket, group=org.level3, actor=org.local_agent, question="Vet ni?", now=NOW)
+    assert apis["level3_agent"].get(f"/tickets/{reference}").status_code == 200
+    assert reference in [t["reference"] for t in apis["level3_agent"].get("/tickets").json["items"]]
+    refused = apis["level3_agent"].post(f"/tickets/{reference}/events", json={"event": "take"})
+    assert refused.status_code == 403
+    note = apis["level3_agent"].post(f"/tickets/{reference}/messages",
+                                     json={"body": "Kolla DNS.", "internal": True})
+    assert note.status_code == 201
+    public = apis["level3_agent"].post(f"/tickets/{reference}/messages", json={"body": "Hej!"})
+    assert public.status_code == 403
+
+
+def test_requesters_never_see_internal_notes_or_sla_clocks(apis):
+    reference = new_ticket(apis["requester"])["reference"]
+    apis["local_agent"].post(f"/tickets/{reference}/messages",
+                             json={"body": "Intern anteckning", "internal": True})
+    apis["local_agent"].post(f"/tickets/{reference}/messages", json={"body": "Vi tittar på det."})
+    bodies = [m["body"] for m in apis["requester"].get(f"/tickets/{reference}/messages").json]
+    assert bodies == ["Vi tittar på det."]
+    assert len(apis["local_agent"].get(f"/tickets/{reference}/messages").json) == 2
+    assert apis["requester"].get(f"/tickets/{reference}/sla").status_code == 403
+    assert apis["requester"].post(f"/tickets/{reference}/messages",
+                                  json={"body": "x", "internal": True}).status_code == 403
+
+
+def test_an_event_runs_the_workflow_operation_and_answers_with_the_ticket(apis, org):
+    reference = new_ticket(apis["requester"])["reference"]
+    taken = apis["local_agent"].post(f"/tickets/{reference}/events", json={"event": "take"})
+    assert taken.status_code == 200
+    assert (taken.json["status"], taken.json["assignee"]) == ("in_progress", org.local_agent.email)
+    escalated = apis["local_agent"].post(f"/tickets/{reference}/events", json={
+        "event": "escalate", "to_group": "level2", "reason": "Behöver central support."})
+    assert escalated.status_code == 200
+    assert (escalated.json["assigned_group"], escalated.json["tier"]) == ("level2", 2)
+    event = TicketEvent.query.filter_by(kind="escalated").one()
+    assert (event.reason, event.actor_id) == ("Behöver central support.", org.local_agent.id)
+    # The local helpdesk keeps the customer: it still sees the ticket, but level 2 works it.
+    assert apis["local_agent"].get(f"/tickets/{reference}").status_code == 200
+    assert apis["local_agent"].post(f"/tickets/{reference}/events",
+                                    json={"event": "take"}).status_code == 403
+    assert apis["level2_agent"].post(f"/tickets/{reference}/events",
+                                     json={"event": "take"}).status_code == 200
+
+
+def test_an_event_the_workflow_refuses_is_409_with_the_allowed_events(apis):
+    reference = new_ticket(apis["requester"])["reference"]
+    refused = apis["local_agent"].post(f"/tickets/{reference}/events", json={"event": "reopen",
+                                                                             "message": "Igen"})
+    assert refused.status_code == 409
+    assert refused.mimetype == "application/problem+json"
+    assert set(refused.json["allowed_events"]) == {"take", "assign", "escalate", "resolve", "cancel"}
+    missing = apis["local_agent"].post(f"/tickets/{reference}/events", json={"event": "escalate",
+                                                                             "to_group": "level2"})
+    assert missing.status_code == 409
+    assert "reason" in missing.json["detail"].lower()
+    nowhere = apis["local_agent"].post(f"/tickets/{reference}/events", json={
+        "event": "escalate", "to_group": "finns-inte", "reason": "x"})
+    assert nowhere.status_code == 422
+    assert "to_group" in nowhere.json["errors"]
+
+
+def test_a_requester_confirms_or_reopens_through_events(apis, org, settings):
+    reference = new_ticket(apis["requester"])["reference"]
+    assert apis["requester"].post(f"/tickets/{reference}/events",
+                                  json={"event": "take"}).status_code == 409
+    apis["local_agent"].post(f"/tickets/{reference}/events", json={"event": "take"})
+    apis["local_agent"].post(f"/tickets/{reference}/events",
+                             json={"event": "resolve", "note": "Omstart hjälpte."})
+    reopened = apis["requester"].post(f"/tickets/{reference}/events",
+                                      json={"event": "reopen", "message": "Det hände igen."})
+    assert reopened.status_code == 200
+    assert reopened.json["status"] == "open"
+
+
+def test_etag_and_if_match_refuse_a_change_on_a_stale_version(apis, org, settings):
+    reference = new_ticket(apis["requester"])["reference"]
+    seen = apis["local_agent"].get(f"/tickets/{reference}")
+    etag = seen.headers["ETag"]
+    assert etag == f'"{seen.json["version"]}"'
+    # Someone else changes the ticket in between.
+    ticket = Ticket.query.filter_by(reference=reference).one()
+    take_ticket(ticket, actor=org.local_agent, now=NOW, settings=settings)
+
+    stale = apis["local_agent"].post(f"/tickets/{reference}/events", headers={"If-Match": etag},
+                                     json={"event": "resolve", "note": "Klart."})
+    assert stale.status_code == 412
+    assert stale.mimetype == "application/problem+json"
+    assert Ticket.query.filter_by(reference=reference).one().status == "in_progress"
+    fresh = apis["local_agent"].get(f"/tickets/{reference}").headers["ETag"]
+    assert fresh != etag
+    done = apis["local_agent"].post(f"/tickets/{reference}/events", headers={"If-Match": fresh},
+                                    json={"event": "resolve", "note": "Klart."})
+    assert done.status_code == 200
+    assert done.headers["ETag"] != fresh
+    stale_note = apis["local_agent"].post(f"/tickets/{reference}/messages",
+                                          headers={"If-Match": fresh}, json={"body": "Sent"})
+    assert stale_note.status_code == 412
+
+
+def test_messages_carry_attachments_that_only_the_right_people_download(apis, settings):
+    reference = new_ticket(apis["requester"])["reference"]
+    public = apis["local_agent"].post(
+        f"/tickets/{reference}/messages", content_type="multipart/form-data",
+        data={"body": "Se bifogad fil.", "internal": "false",
+              "attachments": [(io.BytesIO(b"logg"), "logg.txt", "text/plain")]})
+    assert public.status_code == 201
+    [attachment] = public.json["attachments"]
+    assert (attachment["filename"], attachment["size"]) == ("logg.txt", 4)
+    internal = apis["local_agent"].post(
+        f"/tickets/{reference}/messages", content_type="multipart/form-data",
+        data={"body": "Internt", "internal": "true",
+              "attachments": [(io.BytesIO(b"hemligt"), "intern.txt", "text/plain")]})
+    [secret] = internal.json["attachments"]
+
+    download = apis["requester"].get(f"/tickets/{reference}/attachments/{attachment['id']}")
+    assert (download.status_code, download.data) == (200, b"logg")
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    download.close()
+    assert apis["requester"].get(f"/tickets/{reference}/attachments/{secret['id']}").status_code == 404
+    assert apis["other_requester"].get(
+        f"/tickets/{reference}/attachments/{attachment['id']}").status_code == 404
+
+
+def test_uploads_too_large_or_of_the_wrong_type_are_refused(apis, settings, monkeypatch):
+    reference = new_ticket(apis["requester"])["reference"]
+    monkeypatch.setattr(settings, "max_attachment_bytes", 10)
+    big = apis["requester"].post(
+        f"/tickets/{reference}/messages", content_type="multipart/form-data",
+        data={"body": "Stor", "attachments": [(io.BytesIO(b"x" * 11), "stor.txt", "text/plain")]})
+    assert big.status_code == 413
+    program = apis["requester"].post(
+        f"/tickets/{reference}/messages", content_type="multipart/form-data",
+        data={"body": "Program", "attachments": [
+            (io.BytesIO(b"MZ"), "setup.exe", "application/x-msdownload")]})
+    assert program.status_code == 415
+    assert "setup.exe" in program.json["detail"]
+    assert apis["requester"].get(f"/tickets/{reference}/messages").json == []
+
+
+def test_bad_bodies_get_problems_naming_the_fields(apis):
+    api = apis["requester"]
+    assert api.post("/tickets", data="{", content_type="application/json").status_code == 400
+    assert api.post("/tickets", data="service=mail",
+                    content_type="application/x-www-form-urlencoded").status_code == 415
+    invalid = api.post("/tickets", json={"service": "mail", "subject": " ", "impact": "2",
+                                         "urgency": 9, "extra": 1})
+    assert invalid.status_code == 422
+    assert invalid.mimetype == "application/problem+json"
+    assert set(invalid.json["errors"]) == {"subject", "description", "impact", "urgency", "extra"}
+    unknown = api.post("/tickets", json={"service": "finns-inte", "subject": "x",
+                                         "description": "y", "impact": 2, "urgency": 2})
+    assert unknown.status_code == 422
+    assert "service" in unknown.json["errors"]
+    assert api.get("/tickets?limit=0").status_code == 400
+    assert api.get("/tickets?cursor=bm90LWEtY3Vyc29y").status_code == 400
+    assert api.get("/nothing-here").json["status"] == 404
+
+
+def test_lists_filter_sort_and_page_by_cursor(apis, factory, org, settings):
+    for n in range(5):
+        factory.ticket(org.requester, org.service, now=NOW.replace(minute=n), impact=1 + n % 3,
+                       urgency=2, subject=f"Ärende {n}")
+    api = apis["local_agent"]
+    seen, cursor = [], None
+    while True:
+        page = api.get("/tickets", query_string={"sort": "-created", "limit": 2,
+                                                 **({"cursor": cursor} if cursor else {})}).json
+        seen += [t["subject"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [f"Ärende {n}" for n in (4, 3, 2, 1, 0)]
+    urgent = api.get("/tickets", query_string={"priority": 2}).json["items"]
+    assert 0 < len(urgent) < 5 and all(t["priority"] == 2 for t in urgent)
+    by_priority = [t["priority"] for t in api.get("/tickets?sort=priority").json["items"]]
+    assert by_priority == sorted(by_priority)
+    assert api.get("/tickets", query_string={"group": "desk"}).json["items"] == []
+    assert len(api.get("/tickets", query_string={"group": "local", "status": "unassigned",
+                                                 "requester": org.requester.email,
+                                                 "updated_since": "2026-03-10T09:03:00Z"}
+                       ).json["items"]) == 2
+
+
+def test_queue_counts_services_and_sla_explanation(apis, org, sla_org):
+    reference = new_ticket(apis["requester"])["reference"]
+    groups = apis["local_agent"].get("/groups").json
+    assert [(g["code"], g["active"], g["unassigned"]) for g in groups] == [("local", 1, 1)]
+    assert apis["requester"].get("/groups").status_code == 403
+    services = apis["requester"].get("/services").json
+    assert {"code": "mail", "name": org.service.name, "description": "", "lifecycle": "active",
+            "orderable": True} in services
+    clocks = apis["local_agent"].get(f"/tickets/{reference}/sla").json
+    assert {c["metric"] for c in clocks} == {"first_response", "resolution"}
+    assert all(c["lines"][0]["kind"] == "started" for c in clocks)
