@@ -7,6 +7,7 @@
 | asked_requester | question       | the requester                         | no        |
 | resolved        | resolution     | the requester                         | no        |
 | escalated       | escalation     | the receiving group's members + lead  | yes       |
+| approval_requested | approval_request | the service's authorised approvers | yes       |
 | SLA warning and breach (``sla.effects.notify`` decides who) | sla_warning, sla_breach | yes |
 
 Nobody is mailed about their own action. A requester who filled in the portal's
@@ -181,6 +182,24 @@ def _escalation(event: Recorded, settings: Settings) -> list[Mail]:
     ) for person in unique.values()]
 
 
+def _approval_request(event: Recorded, settings: Settings) -> list[Mail]:
+    """An order that needs approval: each authorised approver of its service is asked, and
+    may answer by replying (``catalogue.approvals.decide_by_mail``)."""
+    from helpdesk.catalogue.models import RequestFormAnswers
+
+    ticket = event.ticket
+    stored = db.session.get(RequestFormAnswers, ticket.id)
+    answers = stored.answers if stored is not None else []
+
+    def subject() -> str:
+        return gettext("[%(reference)s] Approval needed: %(service)s",
+                       reference=ticket.reference, service=localized(ticket.service, "name"))
+
+    return [compose("approval_request", ticket=ticket, recipient=person, settings=settings,
+                    subject=subject, auto_generated=True, answers=answers)
+            for person in ticket.service.approvers if person.active]
+
+
 def sla_alerts(clock: SlaClock, kind: AlertKind, people: list[User], *, now: datetime,
                settings: Settings) -> list[Mail]:
     """A warning or breach of ``clock`` to the people ``sla.effects.notify`` chose.
@@ -226,4 +245,5 @@ _HANDLERS: dict[str, Callable[[Recorded, Settings], list[Mail]]] = {
     "asked_requester": _question,
     "resolved": _resolution,
     "escalated": _escalation,
+    "approval_requested": _approval_request,
 }

@@ -1,0 +1,63 @@
+"""What the catalogue pages read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from helpdesk.accounts.models import User
+from helpdesk.catalogue.models import (
+    ORDERABLE,
+    Lifecycle,
+    MaintenanceWindow,
+    RequestFormAnswers,
+    Service,
+    service_approvers,
+)
+from helpdesk.extensions import db
+from helpdesk.tickets.models import Ticket
+
+# Retired services keep a page (their tickets link to it) but leave the catalogue's list.
+ON_PORTAL = ORDERABLE | {Lifecycle.RETIRED}
+_SEARCHED = ("code", "name", "name_en", "description", "description_en", "category",
+             "long_description", "long_description_en")
+
+
+def orderable_services(search: str = "") -> list[Service]:
+    """The catalogue as the portal lists it, by category; ``search`` matches any of its words
+    in a service's names, descriptions or category (case-insensitive)."""
+    query = select(Service).where(Service.lifecycle.in_(ORDERABLE))
+    for word in search.split():
+        query = query.where(or_(*(
+            func.lower(func.coalesce(getattr(Service, column), "")).contains(
+                word.lower(), autoescape=True)
+            for column in _SEARCHED)))
+    return list(db.session.scalars(query.order_by(Service.category, Service.name)))
+
+
+def service_for_portal(code: str) -> Service | None:
+    return db.session.scalar(
+        select(Service).where(Service.code == code, Service.lifecycle.in_(ON_PORTAL)))
+
+
+def upcoming_maintenance(service: Service, now: datetime) -> list[MaintenanceWindow]:
+    return [w for w in service.maintenance_windows if w.ends_at > now]
+
+
+def answers_of(ticket: Ticket) -> list[dict[str, Any]]:
+    stored = db.session.get(RequestFormAnswers, ticket.id)
+    return list(stored.answers) if stored is not None else []
+
+
+def all_services() -> list[Service]:
+    return list(db.session.scalars(select(Service).order_by(Service.category, Service.name)))
+
+
+def is_approver(user: User) -> bool:
+    """Whether the menu offers this person the approvals page."""
+    if not user.is_authenticated:
+        return False
+    return db.session.scalar(select(service_approvers.c.service_id).where(
+        service_approvers.c.user_id == user.id).limit(1)) is not None
