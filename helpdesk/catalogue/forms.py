@@ -25,10 +25,10 @@ NOT_A_DATE = N_("Write a date as YYYY-MM-DD.")
 def _field(spec: dict[str, Any]) -> fields.Field:
     required = bool(spec.get("required"))
     kind = spec.get("type", "text")
-    missing = {"required": REQUIRED, "null": REQUIRED}
+    missing: dict[str, Any] = {"required": REQUIRED, "null": REQUIRED}
     if kind == "checkbox":
         # An unticked box is not posted at all: that is "no", unless ticking it is required.
-        messages = {**missing, "invalid": REQUIRED}
+        messages: dict[str, Any] = {**missing, "invalid": REQUIRED}
         if required:
             return fields.Boolean(required=True, validate=validate.Equal(True, error=REQUIRED),
                                   error_messages=messages)
