@@ -8,17 +8,19 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import login_required
 from marshmallow import fields, pre_load
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from helpdesk.accounts.permissions import require_admin
 from helpdesk.catalogue import publication, queries
-from helpdesk.catalogue.models import Lifecycle, Service
+from helpdesk.catalogue.models import ROUTINE_LEVELS, Lifecycle, Service
 from helpdesk.catalogue.views import bp
 from helpdesk.core.errors import DomainError, InvalidInput, NotFound
 from helpdesk.core.i18n import N_
 from helpdesk.core.labels import LIFECYCLE_LABELS
 from helpdesk.extensions import db
-from helpdesk.tickets.schemas import _Form, choice
+from helpdesk.sla.models import SlaPolicy
+from helpdesk.tickets.schemas import CHOOSE, _Form, choice, text
 from helpdesk.web import edge
 
 
@@ -30,6 +32,14 @@ class LifecycleForm(_Form):
     @pre_load
     def _blank_date(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         return {k: v for k, v in data.items() if not (k == "retiring_on" and not v.strip())}
+
+
+class RoutinesForm(_Form):
+    routine_level1 = text(5000, required=False)
+    routine_level2 = text(5000, required=False)
+    routine_level3 = text(5000, required=False)
+    # A policy's code, "none" for no SLA, or empty: not decided yet.
+    sla = fields.String(load_default="")
 
 
 def _admin() -> None:
@@ -61,6 +71,7 @@ def _page(service: Service, form: dict[str, str], errors: dict[str, list[str]],
         "catalogue/admin_service.html", service=service, form=form, errors=errors,
         missing=publication.gate_problems(service) if missing is None else missing,
         MISSING=publication.MISSING, moves=sorted(publication.MOVES[service.lifecycle]),
+        policies=db.session.scalars(select(SlaPolicy).order_by(SlaPolicy.name)).all(),
     ), status
 
 
@@ -94,4 +105,27 @@ def admin_service(code: str) -> tuple[str, int] | Response:
         return _page(_service(code), edge.posted(), {}, status=422)
     flash(gettext("%(service)s is now: %(lifecycle)s.", service=service.name,
                   lifecycle=gettext(LIFECYCLE_LABELS[service.lifecycle.value])), "success")
+    return redirect(url_for("catalogue.admin_service", code=service.code))
+
+
+@bp.route("/admin/catalogue/<code>/routines", methods=["POST"])
+@login_required
+def admin_routines(code: str) -> tuple[str, int] | Response:
+    _admin()
+    service = _service(code)
+    try:
+        data = edge.load_form(RoutinesForm())
+        policy = None
+        if data["sla"] not in ("", "none"):
+            policy = db.session.scalar(select(SlaPolicy).where(SlaPolicy.code == data["sla"]))
+            if policy is None:
+                raise InvalidInput({"sla": [CHOOSE]})
+        publication.write_routines_and_sla(
+            service, routines={level: data[f"routine_{level}"] for level in ROUTINE_LEVELS},
+            sla_policy=policy, no_sla=data["sla"] == "none")
+        edge.commit()
+    except InvalidInput as exc:
+        return _page(service, edge.posted(), exc.errors, status=422)
+    flash(gettext("The routines and the SLA decision of %(service)s are saved.",
+                  service=service.name), "success")
     return redirect(url_for("catalogue.admin_service", code=service.code))

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 
 from helpdesk.catalogue.models import (
+    ROUTINE_LEVELS,
     Level1Choice,
     Lifecycle,
     Service,
@@ -18,6 +19,7 @@ from helpdesk.catalogue.models import (
 )
 from helpdesk.core.errors import DomainError
 from helpdesk.core.i18n import N_
+from helpdesk.sla.models import SlaPolicy
 
 # What the gate can find missing, in the words the administrator reads.
 MISSING = {
@@ -87,6 +89,14 @@ def publish(service: Service, *, to: Lifecycle = Lifecycle.ACTIVE) -> None:
     if missing:
         raise NotPublishable(missing)
     service.lifecycle = to
+
+
+def write_routines_and_sla(service: Service, *, routines: Mapping[str, str],
+                           sla_policy: SlaPolicy | None, no_sla: bool) -> None:
+    """What the gate asks for besides the route, written from the administration page."""
+    service.routines = {level: (routines.get(level) or "").strip() for level in ROUTINE_LEVELS}
+    service.sla_policy = sla_policy
+    service.no_sla = no_sla and sla_policy is None
 
 
 def change_lifecycle(service: Service, to: Lifecycle, *, retiring_on: date | None = None) -> None:

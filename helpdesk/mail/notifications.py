@@ -8,6 +8,7 @@
 | resolved        | resolution     | the requester                         | no        |
 | escalated       | escalation     | the receiving group's members + lead  | yes       |
 | approval_requested | approval_request | the service's authorised approvers | yes       |
+| approved, rejected | approval_decision | the requester                      | yes       |
 | SLA warning and breach (``sla.effects.notify`` decides who) | sla_warning, sla_breach | yes |
 
 Nobody is mailed about their own action. A requester who filled in the portal's
@@ -200,6 +201,25 @@ def _approval_request(event: Recorded, settings: Settings) -> list[Mail]:
             for person in ticket.service.approvers if person.active]
 
 
+def _approval_decision(event: Recorded, settings: Settings) -> list[Mail]:
+    """The requester hears whether their order was approved (and is now handled) or not."""
+    requester = _for_requester(event)
+    if requester is None or event.actor is None:
+        return []
+    ticket, approved = event.ticket, event.kind == "approved"
+
+    def subject() -> str:
+        if approved:
+            return gettext("[%(reference)s] Your order is approved: %(subject)s",
+                           reference=ticket.reference, subject=ticket.subject)
+        return gettext("[%(reference)s] Your order is rejected: %(subject)s",
+                       reference=ticket.reference, subject=ticket.subject)
+
+    return [compose("approval_decision", ticket=ticket, recipient=requester, settings=settings,
+                    subject=subject, auto_generated=True, approved=approved,
+                    approver=event.actor, reason=event.reason)]
+
+
 def sla_alerts(clock: SlaClock, kind: AlertKind, people: list[User], *, now: datetime,
                settings: Settings) -> list[Mail]:
     """A warning or breach of ``clock`` to the people ``sla.effects.notify`` chose.
@@ -246,4 +266,6 @@ _HANDLERS: dict[str, Callable[[Recorded, Settings], list[Mail]]] = {
     "resolved": _resolution,
     "escalated": _escalation,
     "approval_requested": _approval_request,
+    "approved": _approval_decision,
+    "rejected": _approval_decision,
 }

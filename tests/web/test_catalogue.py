@@ -191,3 +191,18 @@ def test_the_catalogue_administration_is_for_administrators_only(app, org, catal
         assert get(person(app, someone), "/admin/catalogue").status == 404
         assert post(person(app, someone), "/admin/catalogue/idea",
                     {"to": "active"}).status == 404
+
+
+def test_the_administrator_fills_in_what_the_gate_asks_for_from_the_page(
+        app, org, catalogue, sla_org):
+    client = person(app, org.admin)
+    refused = post(client, "/admin/catalogue/idea/routines",
+                   {"routine_level1": "Answer the phone.", "sla": "gold"})
+    assert refused.status == 422 and "Choose one of the options." in refused.text
+    assert refused.field_value("routine_level1") == "Answer the phone."
+    post(client, "/admin/catalogue/idea/routines",
+         {"routine_level1": "Answer the phone.", "sla": sla_org.policy.code})
+    idea = catalogue["idea"]
+    assert idea.routines["level1"] == "Answer the phone." and idea.sla_policy == sla_org.policy
+    page = post(client, "/admin/catalogue/idea", {"to": "active"}, follow=True)
+    assert idea.lifecycle == Lifecycle.ACTIVE, page.text

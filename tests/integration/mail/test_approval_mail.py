@@ -91,3 +91,13 @@ def test_an_approvers_reply_without_a_decision_is_kept_and_decides_nothing(
             mailbox=None, now=now, settings=settings)
     assert order.status == "awaiting_approval"
     assert order.messages[-1].body == "Who is paying for this?" and order.messages[-1].internal
+
+
+def test_the_requester_hears_the_decision_with_the_reason(order, approver, org, settings, now):
+    receive(reply(approval_mail(approver), approver.email, "Avslå: vi har campuslicens"),
+            mailbox=None, now=now, settings=settings)
+    [told] = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "approval_decision")).all()
+    assert told.recipient_email == org.requester.email
+    assert "Gunilla Prefekt has rejected your order" in told.body
+    assert "vi har campuslicens" in told.body
