@@ -45,7 +45,10 @@ def waiting_for(approver: User) -> list[Ticket]:
 def ticket_for_approver(approver: User, reference: str) -> Ticket:
     """An order this person may decide on; to anyone else it does not exist."""
     ticket = db.session.scalar(select(Ticket).where(Ticket.reference == reference))
-    if ticket is None or not ticket.service.may_approve(approver):
+    # Only orders that were sent for approval: an approver of a service is not thereby
+    # allowed to read its other tickets.
+    if (ticket is None or not ticket.service.may_approve(approver)
+            or not any(e.kind == "approval_requested" for e in ticket.events)):
         raise NotFound(N_("No such ticket."))
     return ticket
 

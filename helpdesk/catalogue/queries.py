@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from helpdesk.accounts.models import User
 from helpdesk.catalogue.models import (
@@ -26,15 +26,22 @@ _SEARCHED = ("code", "name", "name_en", "description", "description_en", "catego
 
 
 def orderable_services(search: str = "") -> list[Service]:
-    """The catalogue as the portal lists it, by category; ``search`` matches any of its words
-    in a service's names, descriptions or category (case-insensitive)."""
-    query = select(Service).where(Service.lifecycle.in_(ORDERABLE))
-    for word in search.split():
-        query = query.where(or_(*(
-            func.lower(func.coalesce(getattr(Service, column), "")).contains(
-                word.lower(), autoescape=True)
-            for column in _SEARCHED)))
-    return list(db.session.scalars(query.order_by(Service.category, Service.name)))
+    """The catalogue as the portal lists it, by category; ``search`` keeps the services that
+    have each of its words in a name, description or category (any case, any language).
+
+    Matched in Python: a catalogue has tens of entries, and SQLite's lower() knows only
+    ASCII, so "ÅTKOMST" would not find "åtkomst" there.
+    """
+    services = db.session.scalars(select(Service).where(Service.lifecycle.in_(ORDERABLE))
+                                  .order_by(Service.category, Service.name)).all()
+    words = search.casefold().split()
+    if not words:
+        return list(services)
+
+    def text(service: Service) -> str:
+        return " ".join(str(getattr(service, column) or "") for column in _SEARCHED).casefold()
+
+    return [s for s in services if all(word in text(s) for word in words)]
 
 
 def service_for_portal(code: str) -> Service | None:

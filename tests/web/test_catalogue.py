@@ -206,3 +206,17 @@ def test_the_administrator_fills_in_what_the_gate_asks_for_from_the_page(
     assert idea.routines["level1"] == "Answer the phone." and idea.sla_policy == sla_org.policy
     page = post(client, "/admin/catalogue/idea", {"to": "active"}, follow=True)
     assert idea.lifecycle == Lifecycle.ACTIVE, page.text
+
+
+def test_search_finds_words_in_any_case_with_swedish_letters(app, org, catalogue):
+    catalogue["phones"].description = "Åtkomst till växeln"
+    db.session.commit()
+    page = get(person(app, org.requester), "/portal?q=%C3%85TKOMST+V%C3%84XELN")
+    assert "1 service matches" in page.text and "Mobile phones" in page.text
+
+
+def test_an_approver_cannot_read_the_services_other_tickets(app, org, catalogue, approver,
+                                                            factory):
+    problem = factory.ticket(org.requester, catalogue["software"])  # an incident, no approval
+    db.session.commit()
+    assert get(person(app, approver), f"/portal/approvals/{problem.reference}").status == 404
