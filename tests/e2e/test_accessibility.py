@@ -133,7 +133,7 @@ def open_an_approval(page: Page, _reference: str) -> None:
 def show_publication_refused(page: Page, _reference: str) -> None:
     page.goto("/admin/catalogue/ai-assistent")
     page.locator("#to-active").check()
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form button.primary").click()
     expect(page.locator(".error-summary")).to_be_visible()
 
 
