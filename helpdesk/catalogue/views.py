@@ -65,6 +65,27 @@ def _page(service: Service, form: dict[str, str], errors: dict[str, list[str]],
     ), status
 
 
+def _posted_ticket(service: Service) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The ticket's fields and, for an order, the request form's answers; every bad field of
+    both is named at once."""
+    errors: dict[str, list[str]] = {}
+    data: dict[str, Any] = {}
+    try:
+        data = edge.load_form(NewTicketForm())
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    answers: list[dict[str, Any]] = []
+    # The request form belongs to orders; a fault report is not asked to fill it in.
+    if edge.posted().get("type") == TicketType.SERVICE_REQUEST.value:
+        try:
+            answers = load_answers(service.request_form, edge.posted())
+        except InvalidInput as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise InvalidInput(errors)
+    return data, answers
+
+
 @bp.route("/portal/services/<code>", methods=["GET", "POST"])
 @login_required
 def new_ticket(code: str) -> str | Response | tuple[str, int]:
@@ -74,27 +95,17 @@ def new_ticket(code: str) -> str | Response | tuple[str, int]:
     if not service.orderable:
         abort(404)
     try:
-        data = edge.load_form(NewTicketForm())
-        ticket_type = TicketType(data["type"])
-        # The request form belongs to orders; a fault report is not asked to fill it in.
-        answers = (load_answers(service.request_form, edge.posted())
-                   if ticket_type == TicketType.SERVICE_REQUEST else [])
+        data, answers = _posted_ticket(service)
         ticket = create_ticket(
             requester=edge.actor(), service=service, subject=data["subject"],
             description=data["description"], impact=data["impact"], urgency=data["urgency"],
-            ticket_type=ticket_type, confidential=data["confidential"],
+            ticket_type=TicketType(data["type"]), confidential=data["confidential"],
             uploads=edge.uploads(), now=edge.now(), settings=edge.settings(),
             form_answers=answers,
         )
         edge.commit()
     except InvalidInput as exc:
-        errors = exc.errors
-        if "type" not in errors and edge.posted().get("type") == TicketType.SERVICE_REQUEST.value:
-            try:  # name every bad field at once, the ticket's and the form's
-                load_answers(service.request_form, edge.posted())
-            except InvalidInput as more:
-                errors = {**errors, **more.errors}
-        return _page(service, edge.posted(), errors, 422)
+        return _page(service, edge.posted(), exc.errors, 422)
     except DomainError as exc:
         db.session.rollback()
         flash(edge.error_text(exc), "error")

@@ -220,3 +220,19 @@ def test_an_approver_cannot_read_the_services_other_tickets(app, org, catalogue,
     problem = factory.ticket(org.requester, catalogue["software"])  # an incident, no approval
     db.session.commit()
     assert get(person(app, approver), f"/portal/approvals/{problem.reference}").status == 404
+
+
+def test_the_tickets_and_the_forms_bad_fields_are_named_together(app, org, catalogue):
+    page = post(person(app, org.requester), f"/portal/services/{catalogue['software'].code}",
+                {**ORDER, "subject": " ", "form_software": "", "form_licences": "3"},
+                content_type="multipart/form-data")
+    assert page.status == 422
+    named = page.doc.one("div", class_="error-summary").text
+    assert "Subject" in named and "Software" in named and "Licences" not in named
+
+
+def test_a_fault_report_is_not_asked_the_order_form(app, org, catalogue):
+    page = post(person(app, org.requester), f"/portal/services/{catalogue['software'].code}",
+                {**ORDER, "type": "incident"}, content_type="multipart/form-data", follow=True)
+    ticket = first(Ticket, subject="MATLAB")
+    assert ticket is not None and ticket.status == "new", page.text
