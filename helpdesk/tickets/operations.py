@@ -153,7 +153,8 @@ def create_ticket(
     form_answers: list[dict[str, Any]] | None = None,
 ) -> Ticket:
     """A new ticket, routed to its level-1 group (or as ``routed_by`` decided, e.g. a mailbox's
-    own group), with its clocks started."""
+    own group), with its clocks started; an order that needs approval waits for it instead
+    (``catalogue.approvals`` starts the clocks)."""
     if not service.orderable:
         raise DomainError(
             N_("The service %(service)s cannot be ordered now (%(lifecycle)s)."),
