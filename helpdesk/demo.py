@@ -8,8 +8,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from helpdesk.accounts.models import User
+from helpdesk.catalogue.forms import load_answers
 from helpdesk.catalogue.models import Service
 from helpdesk.extensions import db
+from helpdesk.tickets.models import TicketType
 from helpdesk.tickets.operations import create_ticket, take_ticket
 from helpdesk.tiers.models import SupportGroup
 from helpdesk.tiers.operations import escalate_ticket
@@ -43,3 +45,12 @@ def create_demo_tickets(now: datetime) -> None:
     escalate_ticket(network, to_group=central, actor=_user("sofia.agent@demo.example"),
                     reason="Gäller hela våningen, inte en enskild dator.",
                     now=now - timedelta(minutes=40), settings=settings)
+    # An order that waits for its approver (Gunilla) before it reaches the service desk.
+    create_ticket(
+        requester=anna, service=_service("programvara"), subject="MATLAB till laborationen",
+        description="Tre licenser till kursens datorer.", impact=3, urgency=3,
+        now=now - timedelta(minutes=30), settings=settings, ticket_type=TicketType.SERVICE_REQUEST,
+        form_answers=load_answers(_service("programvara").request_form, {
+            "form_software": "MATLAB", "form_licences": "3", "form_platform": "Windows",
+            "form_cost_ok": "true"}),
+    )

@@ -233,6 +233,17 @@ class Factory:
         return create_token(user, name=f"token {self._next()}", scope=Scope(scope), now=now,
                             expires_at=expires_at)[1]
 
+    def catalogue_service(self, level2: SupportGroup, *, lifecycle: Lifecycle = Lifecycle.ACTIVE,
+                          **entry: Any) -> Service:
+        """A service that has passed the publication gate: route, routines, SLA decision."""
+        service = self.service(Level1Choice.LOCAL_HELPDESK, level2=level2, lifecycle=lifecycle)
+        service.routines = {"level1": "Ask what happened.", "level2": "Check the server."}
+        service.no_sla = True
+        for name, value in entry.items():
+            setattr(service, name, value)
+        db.session.flush()
+        return service
+
 
 @pytest.fixture
 def factory(session: Any, settings: Settings) -> Factory:

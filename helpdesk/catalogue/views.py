@@ -1,16 +1,18 @@
-"""The portal: the service catalogue and the form that opens a ticket."""
+"""The portal: the service catalogue, each service's page and the form that opens a ticket."""
 
 from __future__ import annotations
 
 from itertools import groupby
+from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from helpdesk.catalogue.models import ORDERABLE, Service
+from helpdesk.catalogue import queries
+from helpdesk.catalogue.forms import load_answers
+from helpdesk.catalogue.models import Service
 from helpdesk.core.errors import DomainError, InvalidInput
 from helpdesk.extensions import db
 from helpdesk.tickets.models import TicketType
@@ -20,6 +22,12 @@ from helpdesk.web import edge
 from helpdesk.web.template_helpers import localized
 
 bp = Blueprint("catalogue", __name__)
+
+
+@bp.app_context_processor
+def _catalogue_helpers() -> dict[str, Any]:
+    # The ticket pages (agent and portal) show a ticket's form answers through this.
+    return {"request_form_answers": queries.answers_of, "is_approver": queries.is_approver}
 
 
 @bp.route("/")
@@ -33,46 +41,85 @@ def home() -> Response:
 @bp.route("/portal")
 @login_required
 def index() -> str:
-    services = db.session.scalars(
-        select(Service).where(Service.lifecycle.in_(ORDERABLE))
-        .order_by(Service.category, Service.name)
-    ).all()
+    search = request.args.get("q", "").strip()[:100]
+    services = queries.orderable_services(search)
     grouped = [(category, list(items)) for category, items in
                groupby(services, key=lambda s: s.category)]
-    return render_template("catalogue/index.html", grouped=grouped)
+    return render_template("catalogue/index.html", grouped=grouped, search=search,
+                           found=len(services))
 
 
-def _orderable(code: str) -> Service:
-    service = db.session.scalar(select(Service).where(Service.code == code))
-    if service is None or not service.orderable:
+def _shown(code: str) -> Service:
+    service = queries.service_for_portal(code)
+    if service is None:
         abort(404)
     return service
+
+
+def _page(service: Service, form: dict[str, str], errors: dict[str, list[str]],
+          status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "catalogue/new_ticket.html", service=service, form=form, errors=errors,
+        maintenance=queries.upcoming_maintenance(service, edge.now()),
+        may_order=service.may_order(edge.actor()),
+    ), status
+
+
+def _posted_ticket(service: Service) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The ticket's fields and, for an order, the request form's answers; every bad field of
+    both is named at once."""
+    errors: dict[str, list[str]] = {}
+    data: dict[str, Any] = {}
+    try:
+        data = edge.load_form(NewTicketForm())
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    answers: list[dict[str, Any]] = []
+    # The request form belongs to orders; a fault report is not asked to fill it in.
+    if edge.posted().get("type") == TicketType.SERVICE_REQUEST.value:
+        try:
+            answers = load_answers(service.request_form, edge.posted())
+        except InvalidInput as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise InvalidInput(errors)
+    return data, answers
 
 
 @bp.route("/portal/services/<code>", methods=["GET", "POST"])
 @login_required
 def new_ticket(code: str) -> str | Response | tuple[str, int]:
-    service = _orderable(code)
+    service = _shown(code)
     if not edge.request_is_post():
-        return render_template("catalogue/new_ticket.html", service=service, form={}, errors={})
+        return _page(service, {}, {})
+    if not service.orderable:
+        abort(404)
     try:
-        data = edge.load_form(NewTicketForm())
+        data, answers = _posted_ticket(service)
         ticket = create_ticket(
             requester=edge.actor(), service=service, subject=data["subject"],
             description=data["description"], impact=data["impact"], urgency=data["urgency"],
             ticket_type=TicketType(data["type"]), confidential=data["confidential"],
             uploads=edge.uploads(), now=edge.now(), settings=edge.settings(),
+            form_answers=answers,
         )
         edge.commit()
     except InvalidInput as exc:
-        return render_template("catalogue/new_ticket.html", service=service,
-                               form=edge.posted(), errors=exc.errors), 422
+        return _page(service, edge.posted(), exc.errors, 422)
     except DomainError as exc:
         db.session.rollback()
         flash(edge.error_text(exc), "error")
-        return render_template("catalogue/new_ticket.html", service=service,
-                               form=edge.posted(), errors={}), 422
-    flash(gettext("Thank you. Your ticket %(reference)s is registered and is in the queue of "
-                  "%(group)s. You can follow it here.", reference=ticket.reference,
-                  group=localized(ticket.assigned_group, "name")), "success")
+        return _page(service, edge.posted(), {}, 422)
+    if ticket.status == "awaiting_approval":
+        flash(gettext("Thank you. Your order %(reference)s is registered and waits for approval; "
+                      "it goes to %(group)s when it is approved.", reference=ticket.reference,
+                      group=localized(ticket.assigned_group, "name")), "success")
+    else:
+        flash(gettext("Thank you. Your ticket %(reference)s is registered and is in the queue of "
+                      "%(group)s. You can follow it here.", reference=ticket.reference,
+                      group=localized(ticket.assigned_group, "name")), "success")
     return redirect(url_for("portal_tickets.show", reference=ticket.reference))
+
+
+# The approvers' and the administrators' pages register on this blueprint too.
+from helpdesk.catalogue import admin_views, approval_views  # noqa: E402, F401

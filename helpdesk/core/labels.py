@@ -23,6 +23,9 @@ STATUS_LABELS = {
     "resolved": N_("Resolved"),
     "closed": N_("Closed"),
     "cancelled": N_("Cancelled"),
+    # The approval of service requests (catalogue)
+    "awaiting_approval": N_("Awaiting approval"),
+    "rejected": N_("Rejected"),
 }
 
 EVENT_LABELS = {
@@ -37,6 +40,10 @@ EVENT_LABELS = {
     "confirm": N_("Confirm the solution"),
     "auto_close": N_("Close automatically"),
     "cancel": N_("Cancel the ticket"),
+    # The approval of service requests (catalogue)
+    "await_approval": N_("Send for approval"),
+    "approve": N_("Approve"),
+    "reject": N_("Reject"),
 }
 
 LIFECYCLE_LABELS = {

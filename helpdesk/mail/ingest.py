@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from helpdesk.accounts.models import Role, User
+from helpdesk.catalogue import approvals
 from helpdesk.config import Settings
 from helpdesk.core.bulk import block_local
 from helpdesk.core.errors import DomainError
@@ -203,6 +204,8 @@ def _reply(inbound: InboundMail, ticket: Ticket, parsed: ParsedMail, *, mailbox:
     uploads, left_out = _uploads(parsed.attachments, settings)
     body = _with_left_out(parsed.text, left_out)
     inbound.ticket = ticket
+    if _approval_reply(inbound, ticket, sender, body, now=now, settings=settings):
+        return
     if sender is not None and sender is ticket.requester:
         try:
             message = requester_reply(ticket, actor=sender, body=body or "-", now=now,
@@ -225,6 +228,22 @@ def _reply(inbound: InboundMail, ticket: Ticket, parsed: ParsedMail, *, mailbox:
     note.html_body = parsed.html
     inbound.ticket_message = note
     _set(inbound, Outcome.REPLY, f"a note from {parsed.sender_email}, who is not the requester")
+
+
+def _approval_reply(inbound: InboundMail, ticket: Ticket, sender: User | None, body: str, *,
+                    now: datetime, settings: Settings) -> bool:
+    """An authorised approver answering the approval mail of an order that waits: their
+    first word decides. Anyone else's reply is handled as any other and decides nothing."""
+    if ticket.status != approvals.AWAITING or sender is None or not ticket.service.may_approve(
+            sender):
+        return False
+    decision = approvals.decide_by_mail(ticket, approver=sender, text=body, now=now,
+                                        settings=settings)
+    if decision is None:
+        return False
+    done = "approved" if decision == "approve" else "rejected"
+    _set(inbound, Outcome.REPLY, f"the order {done} by {sender.email}")
+    return True
 
 
 def _new_ticket(inbound: InboundMail, parsed: ParsedMail, *, mailbox: Mailbox | None, now: datetime,

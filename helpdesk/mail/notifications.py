@@ -7,6 +7,8 @@
 | asked_requester | question       | the requester                         | no        |
 | resolved        | resolution     | the requester                         | no        |
 | escalated       | escalation     | the receiving group's members + lead  | yes       |
+| approval_requested | approval_request | the service's authorised approvers | yes       |
+| approved, rejected | approval_decision | the requester                      | yes       |
 | SLA warning and breach (``sla.effects.notify`` decides who) | sla_warning, sla_breach | yes |
 
 Nobody is mailed about their own action. A requester who filled in the portal's
@@ -33,6 +35,7 @@ from flask_babel import gettext
 from helpdesk.accounts.models import User
 from helpdesk.config import Settings
 from helpdesk.core.outbox import queue_message
+from helpdesk.extensions import db
 from helpdesk.mail.compose import Mail, compose, locale_for, new_message_id
 from helpdesk.sla import clock_math
 from helpdesk.sla.clocks import business_calendar, remaining
@@ -178,6 +181,43 @@ def _escalation(event: Recorded, settings: Settings) -> list[Mail]:
     ) for person in unique.values()]
 
 
+def _approval_request(event: Recorded, settings: Settings) -> list[Mail]:
+    """An order that needs approval: each authorised approver of its service is asked, and
+    may answer by replying (``catalogue.approvals.decide_by_mail``)."""
+    from helpdesk.catalogue.models import RequestFormAnswers
+
+    ticket = event.ticket
+    stored = db.session.get(RequestFormAnswers, ticket.id)
+    answers = stored.answers if stored is not None else []
+
+    def subject() -> str:
+        return gettext("[%(reference)s] Approval needed: %(service)s",
+                       reference=ticket.reference, service=localized(ticket.service, "name"))
+
+    return [compose("approval_request", ticket=ticket, recipient=person, settings=settings,
+                    subject=subject, auto_generated=True, answers=answers)
+            for person in ticket.service.approvers if person.active]
+
+
+def _approval_decision(event: Recorded, settings: Settings) -> list[Mail]:
+    """The requester hears whether their order was approved (and is now handled) or not."""
+    requester = _for_requester(event)
+    if requester is None or event.actor is None:
+        return []
+    ticket, approved = event.ticket, event.kind == "approved"
+
+    def subject() -> str:
+        if approved:
+            return gettext("[%(reference)s] Your order is approved: %(subject)s",
+                           reference=ticket.reference, subject=ticket.subject)
+        return gettext("[%(reference)s] Your order is rejected: %(subject)s",
+                       reference=ticket.reference, subject=ticket.subject)
+
+    return [compose("approval_decision", ticket=ticket, recipient=requester, settings=settings,
+                    subject=subject, auto_generated=True, approved=approved,
+                    approver=event.actor, reason=event.reason)]
+
+
 def sla_alerts(clock: SlaClock, kind: AlertKind, people: list[User], *, now: datetime,
                settings: Settings) -> list[Mail]:
     """A warning or breach of ``clock`` to the people ``sla.effects.notify`` chose.
@@ -223,4 +263,7 @@ _HANDLERS: dict[str, Callable[[Recorded, Settings], list[Mail]]] = {
     "asked_requester": _question,
     "resolved": _resolution,
     "escalated": _escalation,
+    "approval_requested": _approval_request,
+    "approved": _approval_decision,
+    "rejected": _approval_decision,
 }

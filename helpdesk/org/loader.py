@@ -20,6 +20,7 @@ from marshmallow import ValidationError
 from sqlalchemy import delete, select
 
 from helpdesk.accounts.models import Role, User
+from helpdesk.catalogue import org_file as catalogue_file
 from helpdesk.catalogue.models import Level1Choice, Lifecycle, RoutingRule, Service
 from helpdesk.core.clock import utcnow
 from helpdesk.extensions import db
@@ -178,6 +179,9 @@ def _cross_check(data: dict[str, Any]) -> Iterator[Problem]:
     if needs_desk and not has_desk:
         yield Problem("groups", "services route to the central service desk, but no group "
                                 "has kind service_desk")
+    # The catalogue's entries: orderers, approvers and the publication gate.
+    for path, problem in catalogue_file.check_entries(data["services"], users):
+        yield Problem(path, problem)
     for i, user in enumerate(data["users"]):
         if user["org_unit"] and user["org_unit"] not in units:
             yield Problem(f"users[{i}].org_unit", f"unknown org unit {user['org_unit']!r}")
@@ -295,6 +299,7 @@ def load(data: dict[str, Any], now: datetime | None = None) -> LoadSummary:
         service.sla_policy = db.session.scalar(
             select(SlaPolicy).where(SlaPolicy.code == item["sla_policy"])
         ) if item["sla_policy"] else None
+        catalogue_file.load_entry(service, item, user_by)  # the rest of the catalogue entry
         services[item["code"]] = service
     db.session.flush()
     if data["routing_rules"]:

@@ -5,10 +5,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from helpdesk.accounts.models import Role
-from helpdesk.catalogue.models import Level1Choice, Lifecycle
+from helpdesk.catalogue.forms import FIELD_TYPES, check_definition
+from helpdesk.catalogue.models import ORDERABLE, Level1Choice, Lifecycle, Ordering, SupportModel
 from helpdesk.tiers.models import GroupKind
 
 CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,49}$", error="use 1–50 lower-case letters, digits, - or _")
@@ -148,7 +157,99 @@ class GroupSchema(_Strict):
             raise ValidationError(f"a {data['kind']} group is at tier {expected}", "tier")
 
 
-class ServiceSchema(_Strict):
+# --- The service catalogue's entries (catalogue) -------------------------------------------
+
+
+class FormFieldSchema(_Strict):
+    name = fields.String(required=True, validate=CODE)
+    label = fields.String(required=True, validate=validate.Length(1, 200))
+    label_en = fields.String(load_default=None, validate=validate.Length(1, 200))
+    type = fields.String(load_default="text", validate=validate.OneOf(FIELD_TYPES))
+    required = fields.Boolean(load_default=False)
+    choices = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list)
+    help = fields.String(load_default=None)
+    help_en = fields.String(load_default=None)
+
+
+class MaintenanceSchema(_Strict):
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    description = fields.String(load_default="")
+    description_en = fields.String(load_default=None)
+
+    @validates_schema
+    def _ends_after_start(self, data: dict[str, Any], **_: Any) -> None:
+        if data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("ends before it starts", "ends_at")
+
+
+class RoutinesSchema(_Strict):
+    level1 = fields.String(load_default="")
+    level2 = fields.String(load_default="")
+    level3 = fields.String(load_default="")
+
+
+class CatalogueEntrySchema(_Strict):
+    """What a catalogue entry says beyond its route (ServiceSchema below adds these)."""
+
+    long_description = fields.String(load_default="")
+    long_description_en = fields.String(load_default=None)
+    benefit = fields.String(load_default="")
+    benefit_en = fields.String(load_default=None)
+    conditions = fields.String(load_default="")
+    conditions_en = fields.String(load_default=None)
+    information_class = fields.Integer(load_default=None, validate=validate.Range(1, 4))
+    owner = fields.String(load_default="", validate=validate.Length(0, 200))
+    retiring_on = fields.Date(load_default=None)
+    ordering = fields.String(load_default=Ordering.EVERYONE.value,
+                             validate=validate.OneOf([o.value for o in Ordering]))
+    orderers = fields.List(fields.Email(), load_default=list)
+    requires_approval = fields.Boolean(load_default=False)
+    approvers = fields.List(fields.Email(), load_default=list)
+    support_model = fields.String(load_default=SupportModel.HELPDESK.value,
+                                  validate=validate.OneOf([m.value for m in SupportModel]))
+    vendor_instructions = fields.String(load_default="")
+    vendor_instructions_en = fields.String(load_default=None)
+    vendor_contact = fields.String(load_default="")
+    support_hours = fields.String(load_default="")
+    support_hours_en = fields.String(load_default=None)
+    availability_hours = fields.String(load_default="")
+    availability_hours_en = fields.String(load_default=None)
+    price_model = fields.String(load_default="")
+    price_model_en = fields.String(load_default=None)
+    price_unit = fields.String(load_default="", validate=validate.Length(0, 100))
+    routines = fields.Nested(RoutinesSchema, load_default=lambda: RoutinesSchema().load({}))
+    request_form = fields.List(fields.Nested(FormFieldSchema), load_default=list)
+    maintenance = fields.List(fields.Nested(MaintenanceSchema), load_default=list)
+
+    @validates_schema
+    def _catalogue_rules(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("lifecycle") == Lifecycle.RETIRING.value and not data.get("retiring_on"):
+            raise ValidationError("a service being retired needs retiring_on", "retiring_on")
+        if data.get("requires_approval") and not data.get("approvers"):
+            raise ValidationError("approval needs at least one approver", "approvers")
+        if data.get("ordering") == Ordering.AUTHORISED.value and not data.get("orderers"):
+            raise ValidationError("authorised ordering needs at least one orderer", "orderers")
+        problems = check_definition(data.get("request_form", []))
+        if problems:
+            raise ValidationError("; ".join(problems), "request_form")
+
+    @post_load
+    def _sla_decision(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        # "none" is the decision "SLA saknas". Leaving it out means the same for a service in
+        # use (as before the catalogue); a proposed service without it has not decided yet.
+        if data.get("sla_policy") == "none":
+            data["sla_policy"], data["no_sla"] = None, True
+        else:
+            data["no_sla"] = not data.get("sla_policy") and Lifecycle(
+                data["lifecycle"]) in ORDERABLE | {Lifecycle.RETIRED}
+        return data
+
+
+# --- end of the catalogue's entries ----------------------------------------------------------
+
+
+class ServiceSchema(CatalogueEntrySchema):
     code = fields.String(required=True, validate=CODE)
     name = fields.String(required=True, validate=validate.Length(1, 200))
     name_en = fields.String(load_default=None, validate=validate.Length(1, 200))

@@ -240,6 +240,13 @@ def start_for_new_ticket(ticket: Ticket, now: datetime) -> list[SlaClock]:
     return started
 
 
+def on_ticket_created(ticket: Ticket, now: datetime) -> None:
+    """Start a ticket's clocks now: when it is created, or when an order is approved."""
+    started = start_for_new_ticket(ticket, now)
+    db.session.flush()  # the clocks' ids go into their history
+    mark_started(started, now)
+
+
 def mark_started(started: Iterable[SlaClock], now: datetime) -> None:
     """The history rows of clocks that now have ids."""
     for clock in started:

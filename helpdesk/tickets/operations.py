@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from helpdesk.accounts.models import User
-from helpdesk.catalogue.models import Service
+from helpdesk.catalogue.models import RequestFormAnswers, Service
 from helpdesk.config import Settings
 from helpdesk.core import bulk
 from helpdesk.core.errors import DomainError, StaleTicket
@@ -151,14 +151,20 @@ def create_ticket(
     uploads: Iterable[attachment_store.Upload] = (),
     routed_by: RoutingDecision | None = None,
     origin_message_id: str | None = None,
+    form_answers: list[dict[str, Any]] | None = None,
 ) -> Ticket:
     """A new ticket, routed to its level-1 group (or as ``routed_by`` decided, e.g. a mailbox's
-    own group), with its clocks started."""
+    own group), with its clocks started; an order that needs approval waits for it instead
+    (``catalogue.approvals`` starts the clocks)."""
     if not service.orderable:
         raise DomainError(
             N_("The service %(service)s cannot be ordered now (%(lifecycle)s)."),
             service=service.name, lifecycle=label_for(LIFECYCLE_LABELS, service.lifecycle.value),
         )
+    ordering = ticket_type == TicketType.SERVICE_REQUEST
+    if ordering and not service.may_order(requester):
+        raise DomainError(N_("Only the authorised orderers of %(service)s may order it."),
+                          service=service.name)
     decision = routed_by or route_level1(route_request_for(service, requester), routing_rules())
     group = db.session.scalars(select(SupportGroup).where(SupportGroup.code == decision.group)).one()
     workflow_initial = engine_for(ticket_type).workflow.initial
@@ -188,7 +194,8 @@ def create_ticket(
     db.session.add(ticket)
     # Files sent with the form belong to the description, not to a message.
     _store_uploads(ticket, None, requester, uploads, internal=False, now=now, settings=settings)
-    started = clocks.start_for_new_ticket(ticket, now)
+    awaiting_approval = ordering and service.requires_approval
+    started = [] if awaiting_approval else clocks.start_for_new_ticket(ticket, now)
     # The history rows and the acknowledgement name the ticket and its clocks by id: one
     # flush gives them now, or a bulk block (a group of mails) fills them in when it ends.
     bulk.flush()
@@ -199,7 +206,17 @@ def create_ticket(
     record(ticket, "routed", actor=None, now=now, to_group=group,
            reason=decision.reason, reason_params=_with_english_names(decision.params, service,
                                                                      requester))
-    clocks.mark_started(started, now)
+    if form_answers:
+        db.session.add(RequestFormAnswers(ticket=ticket, answers=form_answers))
+    if awaiting_approval:
+        db.session.flush()  # the approvers' mail reads the answers
+        # The order waits for an approver; its clocks start when it is approved.
+        move(ticket, "await_approval", actor=None, actor_kind=SYSTEM, now=now, settings=settings)
+        ticket.updated_by = requester
+        record(ticket, "approval_requested", actor=None, now=now, from_status=workflow_initial,
+               to_status=ticket.status)
+    else:
+        clocks.mark_started(started, now)
     bulk.flush()
     return ticket
 

@@ -38,6 +38,10 @@ HISTORY_LABELS = {
     "mail_bounced": N_("A mail to the requester could not be delivered"),
     "follow_up_of": N_("Follow-up to an earlier ticket"),
     "followed_up_by": N_("Followed up by a new ticket"),
+    # The approval of orders (catalogue)
+    "approval_requested": N_("Sent for approval"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
 }
 
 METRIC_LABELS = {

@@ -107,6 +107,58 @@ def create_api_token(page: Page) -> None:
     expect(page.locator("#new-token")).to_be_visible()
 
 
+# --- The service catalogue's pages ---------------------------------------------------------
+GUNILLA = "gunilla.approver@demo.example"  # the approver of software orders
+
+
+def order_software(page: Page) -> None:
+    page.goto("/portal/services/programvara")
+    page.locator("#type-service_request").check()
+    page.locator("#subject").fill("MATLAB")
+    page.locator("#description").fill("Till laborationskursen.")
+    page.locator("#form_software").fill("MATLAB")
+    page.locator("#form_licences").fill("tre")  # not a number: refused, named, kept
+    page.locator("#form_platform").select_option("macOS")
+    page.locator("main form button[type=submit]").click()
+
+
+def show_order_form_errors(page: Page, _reference: str) -> None:
+    order_software(page)
+    expect(page.locator(".error-summary")).to_be_visible()
+
+
+def open_an_approval(page: Page, _reference: str) -> None:
+    """The approver orders something herself (anyone may), then opens it to decide."""
+    order_software(page)
+    page.locator("#form_licences").fill("3")
+    page.locator("#form_cost_ok").check()
+    page.locator("main form button[type=submit]").click()
+    page.goto("/portal/approvals")
+    page.locator("main tbody a").first.click()
+    expect(page.locator("#decision-approve")).to_be_visible()
+
+
+def show_publication_refused(page: Page, _reference: str) -> None:
+    page.goto("/admin/catalogue/ai-assistent")
+    page.locator("#to-active").check()
+    page.locator("main form button.primary").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+
+
+CATALOGUE_PAGES = {
+    "catalogue search": Visit(ANNA, "/portal?q=post"),
+    "service with a request form": Visit(ANNA, "/portal/services/programvara"),
+    "request form with errors": Visit(ANNA, show_order_form_errors),
+    "vendor-direct service": Visit(ANNA, "/portal/services/mobiltelefoni"),
+    "service being retired": Visit(ANNA, "/portal/services/fax"),
+    "approvals": Visit(GUNILLA, "/portal/approvals"),
+    "one approval": Visit(GUNILLA, open_an_approval),
+    "catalogue administration": Visit(ADMIN, "/admin/catalogue"),
+    "publication refused by the gate": Visit(ADMIN, show_publication_refused),
+}
+# --- end of the catalogue's pages ----------------------------------------------------------
+
+
 PAGES = {
     "login": Visit(None, "/login"),
     "catalogue": Visit(ANNA, "/portal"),
@@ -127,6 +179,7 @@ PAGES = {
     "API tokens with a new token": Visit(ANNA, lambda page, _ref: create_api_token(page)),
     "API reference": Visit(ANNA, "/api/v1/docs"),
     "webhooks": Visit(ADMIN, "/admin/webhooks"),
+    **CATALOGUE_PAGES,
 }
 
 

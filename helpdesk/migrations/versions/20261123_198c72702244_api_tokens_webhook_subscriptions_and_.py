@@ -1,7 +1,7 @@
 """api tokens, webhook subscriptions and deliveries
 
 Revision ID: 198c72702244
-Revises: 0d40cbe684a7
+Revises: 5e1a2c7b9d04
 Create Date: 2026-11-23 18:31:05.360227
 
 """
@@ -13,7 +13,7 @@ import helpdesk.core.types
 
 # revision identifiers, used by Alembic.
 revision = '198c72702244'
-down_revision = '0d40cbe684a7'
+down_revision = '5e1a2c7b9d04'
 branch_labels = None
 depends_on = None
 

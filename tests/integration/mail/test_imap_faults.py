@@ -64,7 +64,8 @@ def test_a_database_crash_during_a_batch_loses_and_doubles_nothing(
 groups:
   - {{code: servicedesk, name: Servicedesk, tier: 1, kind: service_desk}}
 services:
-  - {{code: drift, name: Drift, level1: group, level1_group: servicedesk}}
+  - {{code: drift, name: Drift, level1: group, level1_group: servicedesk,
+     routines: {{level1: Answer.}}}}
 users:
   - {{email: anna@test.example, name: Anna, role: requester}}
 mailboxes:

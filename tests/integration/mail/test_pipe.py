@@ -13,7 +13,8 @@ ORG = """
 groups:
   - {code: servicedesk, name: Servicedesk, tier: 1, kind: service_desk}
 services:
-  - {code: drift, name: Drift, level1: group, level1_group: servicedesk}
+  - {code: drift, name: Drift, level1: group, level1_group: servicedesk,
+     routines: {level1: Answer.}}
 users:
   - {email: anna@test.example, name: Anna, role: requester}
 mailboxes:

@@ -44,7 +44,8 @@ VALID = {
     ],
     "services": [
         {"code": "epost", "name": "E-post", "category": "Kommunikation",
-         "level1": "local_helpdesk", "level2_group": "central", "level3_groups": ["experter"]},
+         "level1": "local_helpdesk", "level2_group": "central", "level3_groups": ["experter"],
+         "routines": {"level1": "Ask.", "level2": "Check.", "level3": "Fix."}},
     ],
     "users": [
         {"email": "sara@test.example", "name": "Sara Nilsson", "role": "agent",
@@ -226,7 +227,8 @@ def test_references_may_point_at_what_an_earlier_file_loaded(session, tmp_path):
     load_file(write(tmp_path, VALID, "base.yaml"))
     load_file(write(tmp_path, {
         "services": [{"code": "natverk", "name": "Nätverk", "level1": "service_desk",
-                      "level2_group": "central", "level3_groups": ["experter"]}],
+                      "level2_group": "central", "level3_groups": ["experter"],
+                      "routines": {"level1": "Ask.", "level2": "Check.", "level3": "Fix."}}],
     }, "more.yaml"))
     service = session.scalar(select(Service).where(Service.code == "natverk"))
     assert service.level2_group.code == "central"

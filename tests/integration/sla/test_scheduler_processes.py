@@ -56,7 +56,8 @@ groups:
   - {code: servicedesk, name: Servicedesk, tier: 1, kind: service_desk,
      members: [agent@test.example]}
 services:
-  - {code: drift, name: Drift, level1: group, level1_group: servicedesk, sla_policy: snabb}
+  - {code: drift, name: Drift, level1: group, level1_group: servicedesk, sla_policy: snabb,
+     routines: {level1: Answer.}}
 users:
   - {email: anna@test.example, name: Anna, role: requester}
   - {email: agent@test.example, name: Sara, role: agent}

@@ -23,10 +23,14 @@ from helpdesk.workflows.guards import GUARDS, GuardContext
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 REOPEN_DAYS = 14
 
-STATES = ("new", "open", "in_progress", "waiting_for_customer", "resolved", "closed", "cancelled")
-EVENTS = ("take", "assign", "ask_requester", "requester_replied", "escalate",
-          "return_to_level_1", "resolve", "reopen", "confirm", "auto_close", "cancel")
-ACTORS = ("requester", "agent", "system")
+INCIDENT_STATES = ("new", "open", "in_progress", "waiting_for_customer", "resolved", "closed",
+                   "cancelled")
+INCIDENT_EVENTS = ("take", "assign", "ask_requester", "requester_replied", "escalate",
+                   "return_to_level_1", "resolve", "reopen", "confirm", "auto_close", "cancel")
+# An order that needs approval waits for an authorised approver (the catalogue's step).
+STATES = (*INCIDENT_STATES, "awaiting_approval", "rejected")
+EVENTS = (*INCIDENT_EVENTS, "await_approval", "approve", "reject")
+ACTORS = ("requester", "agent", "system", "approver")
 
 # When a move is allowed only in some situations (state guards).
 BELOW_TOP = "tier < 3"
@@ -67,8 +71,14 @@ INCIDENT_MOVES: dict[tuple[str, str], tuple[str, set[str], str | None]] = {
 SERVICE_REQUEST_MOVES = {
     **INCIDENT_MOVES,
     ("resolved", "cancel"): ("cancelled", {"requester", "agent"}, None),
+    ("new", "await_approval"): ("awaiting_approval", {"system"}, None),
+    ("awaiting_approval", "approve"): ("new", {"approver"}, None),
+    ("awaiting_approval", "reject"): ("rejected", {"approver"}, None),
+    ("awaiting_approval", "cancel"): ("cancelled", {"requester", "agent"}, None),
 }
 EXPECTED = {"incident": INCIDENT_MOVES, "service_request": SERVICE_REQUEST_MOVES}
+EXPECTED_STATES = {"incident": set(INCIDENT_STATES), "service_request": set(STATES)}
+EXPECTED_EVENTS = {"incident": set(INCIDENT_EVENTS), "service_request": set(EVENTS)}
 
 REFUSAL_TEXT = {
     BELOW_TOP: "The ticket is already at the highest level.",
@@ -121,9 +131,9 @@ def stand_in_ticket(workflow: str, state: str, tier: int, in_window: bool) -> Si
 
 def test_the_table_covers_exactly_the_workflows_states_and_events():
     assert set(WORKFLOWS) == set(EXPECTED)
-    for workflow in WORKFLOWS.values():
-        assert {s.name for s in workflow.states} == set(STATES)
-        assert set(workflow.events) == set(EVENTS)
+    for name, workflow in WORKFLOWS.items():
+        assert {s.name for s in workflow.states} == EXPECTED_STATES[name]
+        assert set(workflow.events) == EXPECTED_EVENTS[name]
         assert workflow.initial == "new"
 
 
@@ -296,4 +306,4 @@ def test_every_state_is_reachable_from_the_initial_state(name):
                     if dest not in reached:
                         reached.add(dest)
                         todo.append(dest)
-    assert reached == set(STATES)
+    assert reached == EXPECTED_STATES[name]

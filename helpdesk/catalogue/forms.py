@@ -1,0 +1,91 @@
+"""A service's request form: its extra fields, checked with a schema built from them.
+
+A field is written as data (in the organisation file), e.g.
+``{name: room, label: Rum, label_en: Room, type: choice, required: true,
+choices: [A, B]}``. The portal posts each field as ``form_<name>``, so the
+form's own fields can never collide with the ticket's subject or description.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from helpdesk.core.errors import InvalidInput
+from helpdesk.core.i18n import N_
+from helpdesk.tickets.schemas import CHOOSE, REQUIRED, TOO_LONG
+
+FIELD_TYPES = ("text", "textarea", "number", "date", "choice", "checkbox")
+PREFIX = "form_"
+NOT_A_NUMBER = N_("Write a whole number.")
+NOT_A_DATE = N_("Write a date as YYYY-MM-DD.")
+
+
+def _field(spec: dict[str, Any]) -> fields.Field:
+    required = bool(spec.get("required"))
+    kind = spec.get("type", "text")
+    missing: dict[str, Any] = {"required": REQUIRED, "null": REQUIRED}
+    if kind == "checkbox":
+        # An unticked box is not posted at all: that is "no", unless ticking it is required.
+        messages: dict[str, Any] = {**missing, "invalid": REQUIRED}
+        if required:
+            return fields.Boolean(required=True, validate=validate.Equal(True, error=REQUIRED),
+                                  error_messages=messages)
+        return fields.Boolean(load_default=False, error_messages=messages)
+    options: dict[str, Any] = {"required": True} if required else {"load_default": None}
+    if kind == "number":
+        return fields.Integer(error_messages={**missing, "invalid": NOT_A_NUMBER}, **options)
+    if kind == "date":
+        return fields.Date(error_messages={**missing, "invalid": NOT_A_DATE}, **options)
+    if kind == "choice":
+        return fields.String(validate=validate.OneOf(list(spec.get("choices", [])), error=CHOOSE),
+                             error_messages={**missing, "invalid": CHOOSE}, **options)
+    limit = 5000 if kind == "textarea" else 500
+    return fields.String(validate=validate.Length(max=limit, error=TOO_LONG),
+                         error_messages={**missing, "invalid": REQUIRED}, **options)
+
+
+def schema_for(form: list[dict[str, Any]]) -> Schema:
+    """A marshmallow schema for a service's form, fields named as the portal posts them."""
+    declared = {f"{PREFIX}{spec['name']}": _field(spec) for spec in form}
+    schema_class = Schema.from_dict(declared, name="RequestForm")
+    return schema_class(unknown=EXCLUDE)
+
+
+def _blank_to_missing(raw: dict[str, Any]) -> dict[str, Any]:
+    # An empty input means "not answered", so a required field says "required", and an
+    # optional number or date left empty is not "not a number".
+    return {k: v for k, v in raw.items() if not (isinstance(v, str) and v.strip() == "")}
+
+
+def load_answers(form: list[dict[str, Any]], raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """The answers to keep with the ticket, or ``InvalidInput`` naming each bad field."""
+    if not form:
+        return []
+    try:
+        data = schema_for(form).load(_blank_to_missing(raw))
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
+        raise InvalidInput({k: [str(m) for m in v] for k, v in messages.items()}) from exc
+    answers = []
+    for spec in form:
+        value = data.get(f"{PREFIX}{spec['name']}")
+        if hasattr(value, "isoformat"):
+            value = value.isoformat()
+        answers.append({"name": spec["name"], "label": spec["label"],
+                        "label_en": spec.get("label_en"), "type": spec.get("type", "text"),
+                        "value": value})
+    return answers
+
+
+def check_definition(form: list[dict[str, Any]]) -> list[str]:
+    """What is wrong with a form definition (for the organisation file), as plain messages."""
+    problems, seen = [], set()
+    for i, spec in enumerate(form):
+        if spec["name"] in seen:
+            problems.append(f"[{i}].name: {spec['name']!r} is used twice")
+        seen.add(spec["name"])
+        if spec.get("type") == "choice" and not spec.get("choices"):
+            problems.append(f"[{i}].choices: a choice field needs choices")
+    return problems

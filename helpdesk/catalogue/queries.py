@@ -1,0 +1,70 @@
+"""What the catalogue pages read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from helpdesk.accounts.models import User
+from helpdesk.catalogue.models import (
+    ORDERABLE,
+    Lifecycle,
+    MaintenanceWindow,
+    RequestFormAnswers,
+    Service,
+    service_approvers,
+)
+from helpdesk.extensions import db
+from helpdesk.tickets.models import Ticket
+
+# Retired services keep a page (their tickets link to it) but leave the catalogue's list.
+ON_PORTAL = ORDERABLE | {Lifecycle.RETIRED}
+_SEARCHED = ("code", "name", "name_en", "description", "description_en", "category",
+             "long_description", "long_description_en")
+
+
+def orderable_services(search: str = "") -> list[Service]:
+    """The catalogue as the portal lists it, by category; ``search`` keeps the services that
+    have each of its words in a name, description or category (any case, any language).
+
+    Matched in Python: a catalogue has tens of entries, and SQLite's lower() knows only
+    ASCII, so "ÅTKOMST" would not find "åtkomst" there.
+    """
+    services = db.session.scalars(select(Service).where(Service.lifecycle.in_(ORDERABLE))
+                                  .order_by(Service.category, Service.name)).all()
+    words = search.casefold().split()
+    if not words:
+        return list(services)
+
+    def text(service: Service) -> str:
+        return " ".join(str(getattr(service, column) or "") for column in _SEARCHED).casefold()
+
+    return [s for s in services if all(word in text(s) for word in words)]
+
+
+def service_for_portal(code: str) -> Service | None:
+    return db.session.scalar(
+        select(Service).where(Service.code == code, Service.lifecycle.in_(ON_PORTAL)))
+
+
+def upcoming_maintenance(service: Service, now: datetime) -> list[MaintenanceWindow]:
+    return [w for w in service.maintenance_windows if w.ends_at > now]
+
+
+def answers_of(ticket: Ticket) -> list[dict[str, Any]]:
+    stored = db.session.get(RequestFormAnswers, ticket.id)
+    return list(stored.answers) if stored is not None else []
+
+
+def all_services() -> list[Service]:
+    return list(db.session.scalars(select(Service).order_by(Service.category, Service.name)))
+
+
+def is_approver(user: User) -> bool:
+    """Whether the menu offers this person the approvals page."""
+    if not user.is_authenticated:
+        return False
+    return db.session.scalar(select(service_approvers.c.service_id).where(
+        service_approvers.c.user_id == user.id).limit(1)) is not None
