@@ -43,3 +43,7 @@ def create_demo_tickets(now: datetime) -> None:
     escalate_ticket(network, to_group=central, actor=_user("sofia.agent@demo.example"),
                     reason="Gäller hela våningen, inte en enskild dator.",
                     now=now - timedelta(minutes=40), settings=settings)
+    # External vendors: an e-mail fault handed to Molnpost (helpdesk.vendors).
+    from helpdesk.vendors.demo import create_demo_handoff
+
+    create_demo_handoff(now)

@@ -23,6 +23,7 @@ STATUS_LABELS = {
     "resolved": N_("Resolved"),
     "closed": N_("Closed"),
     "cancelled": N_("Cancelled"),
+    "waiting_for_vendor": N_("Waiting for vendor"),
 }
 
 EVENT_LABELS = {
@@ -37,6 +38,10 @@ EVENT_LABELS = {
     "confirm": N_("Confirm the solution"),
     "auto_close": N_("Close automatically"),
     "cancel": N_("Cancel the ticket"),
+    "hand_to_vendor": N_("Hand to a vendor"),
+    "vendor_replied": N_("Vendor's answer"),
+    "vendor_solved": N_("The vendor reports a solution"),
+    "recall_handoff": N_("Recall the handoff"),
 }
 
 LIFECYCLE_LABELS = {
