@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, get_locale, gettext
 
 from helpdesk.app import LOCALES
 from helpdesk.config import Settings
@@ -36,13 +36,23 @@ def _subject(handoff: VendorHandoff) -> str:
                    reference=ticket.reference, subject=ticket.subject)
 
 
-def _queue(handoff: VendorHandoff, kind: str, subject: str, body: str, *, now: datetime,
-           settings: Settings, answering: str | None = None, **payload: Any) -> str:
+def _render(name: str, subject: str, **context: Any) -> tuple[str, str]:
+    """The text and HTML parts, in the locale forced by the caller."""
+    templates = current_app.jinja_env
+    values = {"subject": subject, "locale": str(get_locale()), **context}
+    return (templates.get_template(f"vendors/{name}.txt").render(values),
+            templates.get_template(f"vendors/{name}.html").render(values))
+
+
+def _queue(handoff: VendorHandoff, kind: str, subject: str, parts: tuple[str, str], *,
+           now: datetime, settings: Settings, answering: str | None = None,
+           **payload: Any) -> str:
     ticket = handoff.ticket
     message_id = new_message_id(settings.mail.domain, ticket.reference)
     in_reply_to, references = thread_headers(ticket.reference, settings.mail.domain, answering)
     queue_message(kind=kind, recipient_email=handoff.vendor.support_email, ticket_id=ticket.id,
-                  locale=_locale(handoff), subject=one_line(subject), body=body, now=now,
+                  locale=_locale(handoff), subject=one_line(subject), body=parts[0],
+                  html_body=parts[1], now=now,
                   message_id=message_id, in_reply_to=in_reply_to, references=references,
                   auto_generated=False,
                   payload={"handoff_id": handoff.id, "vendor": handoff.vendor.code, **payload})
@@ -55,16 +65,16 @@ def send_handoff(handoff: VendorHandoff, *, now: datetime, settings: Settings) -
                  if c.handoff_id == handoff.id and c.metric in UC_METRICS
                  and c.status == ClockStatus.RUNNING]
     with force_locale(_locale(handoff)):
-        body = current_app.jinja_env.get_template("vendors/mail_handoff.txt").render(
-            handoff=handoff, ticket=handoff.ticket, vendor=handoff.vendor, uc_clocks=uc_clocks)
-        subject = _subject(handoff)
-    return _queue(handoff, "vendor_handoff", subject, body, now=now, settings=settings)
+        subject = one_line(_subject(handoff))
+        parts = _render("mail_handoff", subject, handoff=handoff, ticket=handoff.ticket,
+                        vendor=handoff.vendor, uc_clocks=uc_clocks)
+    return _queue(handoff, "vendor_handoff", subject, parts, now=now, settings=settings)
 
 
 def send_recall(handoff: VendorHandoff, *, now: datetime, settings: Settings) -> str:
     with force_locale(_locale(handoff)):
-        body = current_app.jinja_env.get_template("vendors/mail_recall.txt").render(
-            handoff=handoff, ticket=handoff.ticket, vendor=handoff.vendor)
-        subject = gettext("Withdrawn: %(subject)s", subject=_subject(handoff))
-    return _queue(handoff, "vendor_recall", subject, body, now=now, settings=settings,
+        subject = one_line(gettext("Withdrawn: %(subject)s", subject=_subject(handoff)))
+        parts = _render("mail_recall", subject, handoff=handoff, ticket=handoff.ticket,
+                        vendor=handoff.vendor)
+    return _queue(handoff, "vendor_recall", subject, parts, now=now, settings=settings,
                   answering=handoff.mail_message_id)
