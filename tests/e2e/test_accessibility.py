@@ -99,6 +99,15 @@ def open_first_mail(page: Page, _reference: str) -> None:
     expect(page.locator("main h1")).to_be_visible()
 
 
+def open_vendor_handoff(page: Page, _reference: str) -> None:
+    """The demo's ticket handed to Molnpost: the UC beside the SLA, with its forms open."""
+    page.goto("/agent/queues/central-support")
+    page.locator("main tr", has_text="Kalenderinbjudningar kommer fram").get_by_role("link").click()
+    expect(page.locator("#vendors-heading")).to_be_visible()
+    for summary in page.locator("section.vendors summary").all():
+        summary.click()
+
+
 PAGES = {
     "login": Visit(None, "/login"),
     "catalogue": Visit(ANNA, "/portal"),
@@ -115,6 +124,9 @@ PAGES = {
     "outgoing mail": Visit(ADMIN, "/admin/outbox"),
     "one outgoing mail": Visit(ADMIN, open_first_mail),
     "not found": Visit(ANNA, "/portal/services/finns-inte"),
+    # External vendors
+    "agent ticket with a vendor handoff": Visit(OLOF, open_vendor_handoff),
+    "vendors and agreements": Visit(ADMIN, "/admin/vendors"),
 }
 
 
