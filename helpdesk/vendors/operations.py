@@ -125,7 +125,8 @@ def record_vendor_reply(
                      actor_kind=AGENT if actor else SYSTEM, now=now, settings=settings)
     message = add_incoming_note(ticket, author=actor, body=body, now=now, settings=settings,
                                 event="vendor_replied", uploads=uploads, vendor=handoff.vendor.code,
-                                handoff_id=handoff.id, sender=sender,
+                                vendor_name=handoff.vendor.name, handoff_id=handoff.id,
+                                sender=sender,
                                 **({} if handoff.active else {"late": True}))
     db.session.add(HandoffMail(handoff=handoff, message=message, incoming=True, sender=sender))
     if moved is None:
@@ -149,7 +150,8 @@ def learn_case_number(handoff: VendorHandoff, case_number: str | None, *, now: d
         return
     handoff.case_number = case_number[:100]
     record(handoff.ticket, "vendor_case_number", actor=None, now=now, vendor=handoff.vendor.code,
-           handoff_id=handoff.id, case_number=handoff.case_number)
+           vendor_name=handoff.vendor.name, handoff_id=handoff.id,
+           case_number=handoff.case_number)
 
 
 def vendor_solved(handoff: VendorHandoff, *, actor: User | None, note: str, now: datetime,
@@ -211,5 +213,5 @@ def _back_to_group(handoff: VendorHandoff, event: str, kind: str, *, actor: User
         clocks.on_group_changed(ticket, handoff.from_group, now)
     record(ticket, kind, actor=actor, now=now, from_status=old, to_status=new,
            from_group=from_group, to_group=handoff.from_group, reason=reason,
-           vendor=handoff.vendor.code, handoff_id=handoff.id,
+           vendor=handoff.vendor.code, vendor_name=handoff.vendor.name, handoff_id=handoff.id,
            still_with=[h.vendor.code for h in still_out])

@@ -78,7 +78,9 @@ def test_an_agent_notes_the_vendors_answer_with_its_case_number_then_recalls(
                 follow=True)
     assert "The handoff was recalled." in page.flashes
     assert handoff.status == HandoffStatus.RECALLED and v.ticket.status == "in_progress"
-    assert any("Handoff recalled" in line for line in page.history())
+    history = page.history()
+    assert any("Handoff recalled" in line and "Acme AB" in line for line in history)
+    assert any("The vendor's case number noted" in line and "ACME-7" in line for line in history)
 
 
 def test_the_vendor_register_is_for_administrators(app, vendor_org):
