@@ -119,3 +119,14 @@ def test_the_requesters_reply_on_a_ticket_with_a_vendor_stays_the_requesters(
     assert get(raw, now, settings).outcome == Outcome.REPLY
     assert latest_kinds(ticket, 1) == ["requester_replied"]
     assert handoff.first_reply_at is None
+
+
+def test_someone_else_quoting_the_vendors_case_number_is_not_the_vendor(vendor_org, handoff, now,
+                                                                        settings):
+    ticket = vendor_org.ticket
+    get(mail(sender="support@acme.example", subject=f"[{ticket.reference}] ACME-20417 opened"),
+        now, settings)
+    received = get(mail(sender="someone@elsewhere.example", subject="About ACME-20417"),
+                   now, settings)
+    assert received.ticket_reference is None  # not the vendor: no handoff is looked up for it
+    assert latest_kinds(ticket, 1) == ["vendor_case_number"]
