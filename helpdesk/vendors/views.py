@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from helpdesk.accounts import permissions
 from helpdesk.accounts.permissions import Access
-from helpdesk.core.errors import DomainError, InvalidInput
+from helpdesk.core.errors import DomainError, InvalidInput, NotFound
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
 from helpdesk.tickets import agent_views
@@ -27,6 +27,14 @@ admin_bp = Blueprint("vendor_admin", __name__)
 admin_bp.before_request(edge.administrators_only)
 
 
+def _ticket(reference: str) -> Ticket:
+    """The ticket, if the actor may see it (else 404, as for any ticket they may not see)."""
+    try:
+        return permissions.ticket_for_staff(edge.actor(), reference, Access.CONSULTED)
+    except NotFound:
+        abort(404)
+
+
 def _handoff(ticket: Ticket, handoff_id: int) -> VendorHandoff:
     handoff = db.session.get(VendorHandoff, handoff_id)
     if handoff is None or handoff.ticket_id != ticket.id:
@@ -37,7 +45,7 @@ def _handoff(ticket: Ticket, handoff_id: int) -> VendorHandoff:
 def _act(reference: str, schema: Any, at_least: Access, done: str,
          action: Callable[[Ticket, dict[str, Any]], None]) -> Response | tuple[str, int]:
     """Load the ticket (404 if not the actor's to see), check the form, act, commit once."""
-    ticket = agent_views._ticket(reference)
+    ticket = _ticket(reference)
     if permissions.staff_access(edge.actor(), ticket) < at_least:
         abort(403)
     try:
@@ -46,7 +54,7 @@ def _act(reference: str, schema: Any, at_least: Access, done: str,
         edge.commit()
     except DomainError as exc:
         db.session.rollback()
-        ticket = agent_views._ticket(reference)
+        ticket = _ticket(reference)
         if isinstance(exc, InvalidInput):
             for messages in exc.errors.values():
                 for message in messages:
