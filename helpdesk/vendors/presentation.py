@@ -43,6 +43,8 @@ class VendorPanel:
     may_hand_over: bool
     choices: list[RouteChoice]
     handoffs: list[HandoffView]
+    # Who wrote a message that came from a vendor by mail (it has no author among our users).
+    senders: dict[int, str]
 
 
 def sla_resolution_clock(ticket: Ticket) -> SlaClock | None:
@@ -85,4 +87,7 @@ def vendor_panel(ticket: Ticket, events: list[str], now: datetime) -> VendorPane
                 and uc_after_sla(resolution.due_at, sla))
         views.append(HandoffView(handoff, _uc_clock(ticket, handoff, Metric.UC_RESPONSE),
                                  resolution, sla, late))
-    return VendorPanel(may_hand_over and bool(choices), choices, views)
+    senders = {mail.message_id: f"{view.handoff.vendor.name} <{mail.sender}>" if mail.sender
+               else view.handoff.vendor.name
+               for view in views for mail in view.handoff.mails if mail.incoming}
+    return VendorPanel(may_hand_over and bool(choices), choices, views, senders)

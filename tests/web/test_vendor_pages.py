@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from helpdesk.mail.ingest import receive
 from helpdesk.vendors.models import HandoffStatus
 from helpdesk.vendors.operations import hand_off_to_vendor, handoffs
+from tests.integration.mail.builders import mail
 from tests.web.helpers import get, person, post
 
 
@@ -90,3 +92,20 @@ def test_the_vendor_register_is_for_administrators(app, vendor_org):
     assert "Acme AB" in page.text and "support@acme.example" in page.text
     assert "Register of support agreements" in page.text
     assert person(app, v.org.level2_agent).get("/admin/vendors").status_code == 404
+
+
+def test_the_vendors_mail_is_shown_as_the_vendors_with_its_case_number(app, vendor_org, now,
+                                                                        settings):
+    v = vendor_org
+    hand_off_to_vendor(v.ticket, vendor=v.acme, actor=v.org.level2_agent, message="Relay?",
+                       now=now, settings=settings)
+    receive(mail(sender="support@acme.example", subject=f"Re: [{v.ticket.reference}] ACME-5150",
+                 body="Looking into it."), mailbox=None, now=now, settings=settings)
+    page = get(person(app, v.org.level2_agent), f"/agent/tickets/{v.ticket.reference}")
+    headings = [h.text for h in page.doc.find_all("article", class_="message internal")]
+    assert any("Acme AB <support@acme.example>" in h and "Looking into it." in h
+               for h in headings)
+    assert "5150" in page.doc.one("section", class_="vendors").text
+    # The requester reads none of it.
+    portal = get(person(app, v.org.requester), f"/portal/tickets/{v.ticket.reference}")
+    assert "Looking into it." not in portal.text
