@@ -144,6 +144,32 @@ def record_vendor_reply(
     return message
 
 
+def write_to_vendor(handoff: VendorHandoff, *, actor: User, body: str, now: datetime,
+                    settings: Settings, expected_version: int | None = None) -> Message:
+    """A further message to the vendor on an open handoff (a question, more detail), mailed
+    in the handoff's thread; kept on the ticket as an internal note."""
+    ticket = handoff.ticket
+    check_version(ticket, expected_version)
+    if not handoff.active:
+        raise DomainError(N_("This handoff is no longer open."))
+    if not body.strip():
+        raise DomainError(N_("Write a message."))
+    message = Message(ticket=ticket, author=actor, body=body.strip(), internal=True,
+                      created_at=now)
+    db.session.add(message)
+    db.session.add(HandoffMail(handoff=handoff, message=message, incoming=False,
+                               sender=actor.email))
+    touch(ticket, actor, now)
+    answering = next((m.message.mail_message_id for m in reversed(handoff.mails)
+                      if m.incoming and m.message.mail_message_id), handoff.mail_message_id)
+    outbound.send_message(handoff, body.strip(), actor, answering=answering, now=now,
+                          settings=settings)
+    record(ticket, "written_to_vendor", actor=actor, now=now, vendor=handoff.vendor.code,
+           vendor_name=handoff.vendor.name, handoff_id=handoff.id)
+    db.session.flush()
+    return message
+
+
 def learn_case_number(handoff: VendorHandoff, case_number: str | None, *, now: datetime) -> None:
     """The vendor's own case number, the first time it is seen (later ones are not taken)."""
     if not case_number or handoff.case_number:

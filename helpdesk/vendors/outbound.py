@@ -15,6 +15,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale, get_locale, gettext
 
+from helpdesk.accounts.models import User
 from helpdesk.app import LOCALES
 from helpdesk.config import Settings
 from helpdesk.core.outbox import queue_message
@@ -78,3 +79,17 @@ def send_recall(handoff: VendorHandoff, *, now: datetime, settings: Settings) ->
                         vendor=handoff.vendor)
     return _queue(handoff, "vendor_recall", subject, parts, now=now, settings=settings,
                   answering=handoff.mail_message_id)
+
+
+def send_message(handoff: VendorHandoff, text: str, author: User, *, answering: str | None,
+                 now: datetime, settings: Settings) -> str:
+    """A further message on the handoff, answering the vendor's latest mail if one came."""
+    with force_locale(_locale(handoff)):
+        subject = one_line(_subject(handoff))
+        if handoff.case_number:
+            subject = one_line(f"{subject} [{handoff.case_number}]")
+        parts = _render("mail_message", subject, handoff=handoff, ticket=handoff.ticket,
+                        vendor=handoff.vendor, text=text, author=author)
+    return _queue(handoff, "vendor_message", subject, parts, now=now, settings=settings,
+                  answering=answering)
+

@@ -36,3 +36,8 @@ class VendorAnswerForm(_Form):
 class RecallForm(_Form):
     version = _version()
     reason = text()
+
+
+class VendorMessageForm(_Form):
+    version = _version()
+    body = text()

@@ -19,7 +19,12 @@ from helpdesk.tickets import agent_views
 from helpdesk.tickets.models import Ticket
 from helpdesk.vendors import operations as ops
 from helpdesk.vendors.models import ServiceVendor, Vendor, VendorAgreement, VendorHandoff
-from helpdesk.vendors.schemas import HandoffForm, RecallForm, VendorAnswerForm
+from helpdesk.vendors.schemas import (
+    HandoffForm,
+    RecallForm,
+    VendorAnswerForm,
+    VendorMessageForm,
+)
 from helpdesk.web import edge
 
 bp = Blueprint("vendors", __name__)
@@ -93,6 +98,17 @@ def answer(reference: str, handoff_id: int) -> Response | tuple[str, int]:
 
     return _act(reference, VendorAnswerForm(), Access.ADMIN, N_("The vendor's answer was noted."),
                 action)
+
+
+@bp.route("/agent/tickets/<reference>/vendor/handoffs/<int:handoff_id>/write", methods=["POST"])
+@edge.staff_required
+def write(reference: str, handoff_id: int) -> Response | tuple[str, int]:
+    def action(ticket: Ticket, data: dict[str, Any]) -> None:
+        ops.write_to_vendor(_handoff(ticket, handoff_id), actor=edge.actor(), body=data["body"],
+                            now=edge.now(), settings=edge.settings(),
+                            expected_version=data["version"])
+
+    return _act(reference, VendorMessageForm(), Access.ADMIN, N_("Sent to the vendor."), action)
 
 
 @bp.route("/agent/tickets/<reference>/vendor/handoffs/<int:handoff_id>/recall", methods=["POST"])

@@ -43,6 +43,7 @@ HISTORY_LABELS = {
     "vendor_replied": N_("The vendor replied"),
     "vendor_solved": N_("The vendor reported a solution"),
     "handoff_recalled": N_("Handoff recalled"),
+    "written_to_vendor": N_("Written to the vendor"),
     "vendor_case_number": N_("The vendor's case number noted"),
 }
 

@@ -76,6 +76,9 @@ def test_an_agent_notes_the_vendors_answer_with_its_case_number_then_recalls(
     assert "The vendor's answer was noted." in page.flashes
     assert handoff.case_number == "ACME-7"
     assert "ACME-7" in page.doc.one("section", class_="vendors").text
+    page = post(agent, f"{base}/write", {"version": page.version(), "body": "Any news?"},
+                follow=True)
+    assert "Sent to the vendor." in page.flashes
     page = post(agent, f"{base}/recall", {"version": page.version(), "reason": "Solved here."},
                 follow=True)
     assert "The handoff was recalled." in page.flashes

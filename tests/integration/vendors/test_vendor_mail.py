@@ -8,12 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from helpdesk.core.outbox import OutboxMessage
 from helpdesk.extensions import db
 from helpdesk.mail.ingest import receive
 from helpdesk.mail.models import Outcome
 from helpdesk.sla.models import ClockStatus, Metric
 from helpdesk.vendors.models import HandoffMail, HandoffStatus
-from helpdesk.vendors.operations import hand_off_to_vendor
+from helpdesk.vendors.operations import hand_off_to_vendor, write_to_vendor
 from tests.integration.mail.builders import mail
 
 
@@ -130,3 +131,22 @@ def test_someone_else_quoting_the_vendors_case_number_is_not_the_vendor(vendor_o
                    now, settings)
     assert received.ticket_reference is None  # not the vendor: no handoff is looked up for it
     assert latest_kinds(ticket, 1) == ["vendor_case_number"]
+
+
+def test_a_further_message_to_the_vendor_follows_its_thread_and_its_answer_comes_back(
+        vendor_org, handoff, now, settings):
+    ticket = vendor_org.ticket
+    get(mail(sender="support@acme.example", subject=f"[{ticket.reference}] ACME-20417 opened",
+             message_id="<first@acme.example>"), now, settings)
+    write_to_vendor(handoff, actor=vendor_org.org.level2_agent, body="Which relay was it?",
+                    now=now, settings=settings)
+    sent = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "vendor_message")).one()
+    assert sent.recipient_email == "support@acme.example"
+    assert sent.in_reply_to == "first@acme.example"
+    assert f"[{ticket.reference}]" in sent.subject and "20417" in sent.subject
+    assert "Which relay was it?" in sent.body
+    answer = mail(sender="person@acme.example", subject="Re: relay", body="The second one.",
+                  in_reply_to=f"<{sent.message_id}>")
+    assert get(answer, now, settings).ticket_reference == ticket.reference
+    assert latest_kinds(ticket, 2) == ["written_to_vendor", "vendor_replied"]
