@@ -110,6 +110,7 @@ def _import_models() -> None:
     from helpdesk.sla import models as _sla  # noqa: F401
     from helpdesk.tickets import models as _tickets  # noqa: F401
     from helpdesk.tiers import models as _tiers  # noqa: F401
+    from helpdesk.vendors import models as _vendors  # noqa: F401
     from helpdesk.webhooks import models as _webhooks  # noqa: F401
 
 
@@ -126,6 +127,12 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (accounts_bp, catalogue_bp, portal_tickets_bp, agent_tickets_bp, tiers_bp,
                       sla_admin_bp, outbox_bp, mail_quarantine_bp):
         app.register_blueprint(blueprint)
+    # External vendors: actions on the ticket page, and the administrators' register.
+    from helpdesk.vendors.views import admin_bp as vendor_admin_bp
+    from helpdesk.vendors.views import bp as vendors_bp
+
+    app.register_blueprint(vendors_bp)
+    app.register_blueprint(vendor_admin_bp)
 
 
 def _register_error_pages(app: Flask) -> None:

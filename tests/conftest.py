@@ -368,3 +368,75 @@ class SlaOrg:
 @pytest.fixture
 def sla_org(factory: Factory, org: TieredOrg) -> SlaOrg:
     return SlaOrg(factory, org)
+
+
+# External vendors (added for tests/integration/vendors) -----------------------------------
+
+from helpdesk.tickets.operations import take_ticket  # noqa: E402
+from helpdesk.tiers.operations import escalate_ticket  # noqa: E402
+from helpdesk.vendors.models import (  # noqa: E402
+    ServiceVendor,
+    Vendor,
+    VendorContact,
+    VendorContract,
+)
+
+
+def _vendor(self: Factory, code: str, calendar: Calendar, *, case_pattern: str | None = None,
+            solved_pattern: str | None = None, domains: tuple[str, ...] = (),
+            response: int | None = 60, resolution: int | None = 480,
+            effects: dict[str, list[str]] | None = None) -> Vendor:
+    """A vendor at support@<code>.example with one contract (the same targets at every
+    priority) and one contact, person@<code>.example."""
+    vendor = Vendor(code=code, name=f"{code.title()} AB", support_email=f"support@{code}.example",
+                    mail_domains=list(domains), case_pattern=case_pattern,
+                    solved_pattern=solved_pattern, locale="en", instructions="",
+                    contacts=[VendorContact(name="Person", email=f"person@{code}.example",
+                                            role="Support")])
+    targets = {str(p): {k: v for k, v in (("response", response), ("resolution", resolution))
+                        if v is not None} for p in range(1, 5)}
+    db.session.add(vendor)
+    db.session.add(VendorContract(code=f"{code}-uc", vendor=vendor, name=f"{code.title()} UC",
+                                  calendar=calendar, warning_percent=75, targets=targets,
+                                  effects=effects or {}))
+    db.session.flush()
+    return vendor
+
+
+def _vendor_route(self: Factory, service: Service, vendor: Vendor, from_level: int) -> ServiceVendor:
+    route = ServiceVendor(service=service, vendor=vendor, contract=vendor.contracts[0],
+                          from_level=from_level)
+    db.session.add(route)
+    db.session.flush()
+    return route
+
+
+Factory.vendor = _vendor  # type: ignore[attr-defined]
+Factory.vendor_route = _vendor_route  # type: ignore[attr-defined]
+
+
+class VendorOrg:
+    """``SlaOrg`` with two vendors for its "mail" service: Acme from level 2 (first answer
+    1 h, solution 3 working days: later than the SLA's resolution) and Beta from level 3
+    (30 min, 2 h). A ticket of the service sits with level 2, taken by its agent."""
+
+    def __init__(self, f: Factory, sla: SlaOrg, now: datetime) -> None:
+        org = sla.org
+        self.org, self.sla = org, sla
+        self.acme = f.vendor("acme", sla.calendar, case_pattern=r"\bACME-(\d{4,})\b",  # type: ignore[attr-defined]
+                             solved_pattern=r"(?i)\bresolved\b", domains=("acme-mail.example",),
+                             response=60, resolution=3 * 9 * 60,
+                             effects={"warning": ["notify"], "breach": ["notify"]})
+        self.beta = f.vendor("beta", sla.calendar, case_pattern=r"(?i)case #(\d+)",  # type: ignore[attr-defined]
+                             response=30, resolution=120)
+        f.vendor_route(org.service, self.acme, 2)  # type: ignore[attr-defined]
+        f.vendor_route(org.service, self.beta, 3)  # type: ignore[attr-defined]
+        self.ticket = f.ticket(org.requester, org.service, now)
+        escalate_ticket(self.ticket, to_group=org.level2, actor=org.local_agent, reason="L2",
+                        now=now, settings=f.settings)
+        take_ticket(self.ticket, actor=org.level2_agent, now=now, settings=f.settings)
+
+
+@pytest.fixture
+def vendor_org(factory: Factory, sla_org: SlaOrg, now: datetime) -> VendorOrg:
+    return VendorOrg(factory, sla_org, now)

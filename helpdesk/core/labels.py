@@ -26,6 +26,7 @@ STATUS_LABELS = {
     # The approval of service requests (catalogue)
     "awaiting_approval": N_("Awaiting approval"),
     "rejected": N_("Rejected"),
+    "waiting_for_vendor": N_("Waiting for vendor"),
 }
 
 EVENT_LABELS = {
@@ -44,6 +45,10 @@ EVENT_LABELS = {
     "await_approval": N_("Send for approval"),
     "approve": N_("Approve"),
     "reject": N_("Reject"),
+    "hand_to_vendor": N_("Hand to a vendor"),
+    "vendor_replied": N_("Vendor's answer"),
+    "vendor_solved": N_("The vendor reports a solution"),
+    "recall_handoff": N_("Recall the handoff"),
 }
 
 LIFECYCLE_LABELS = {

@@ -141,6 +141,7 @@ def decide(inbound: InboundMail, parsed: ParsedMail, *, mailbox: Mailbox | None,
         return
     if parsed.kind in (MailKind.AUTO_REPLY, MailKind.REPORT):
         inbound.ticket = find_ticket(parsed.subject, _answered(parsed), settings)
+        _vendor_acknowledgement(parsed, inbound.ticket, now=now)
         _set(inbound, Outcome.IGNORED, f"{parsed.kind.value}: {parsed.why}")
         return
     if not parsed.sender_email:
@@ -151,6 +152,8 @@ def decide(inbound: InboundMail, parsed: ParsedMail, *, mailbox: Mailbox | None,
                              f"{parsed.sender_email}: a mail loop?")
         return
     ticket = find_ticket(parsed.subject, _answered(parsed), settings)
+    if _vendor_reply(inbound, ticket, parsed, now=now, settings=settings):
+        return
     if ticket is not None:
         _reply(inbound, ticket, parsed, mailbox=mailbox, now=now, settings=settings,
                released=released)
@@ -244,6 +247,42 @@ def _approval_reply(inbound: InboundMail, ticket: Ticket, sender: User | None, b
     done = "approved" if decision == "approve" else "rejected"
     _set(inbound, Outcome.REPLY, f"the order {done} by {sender.email}")
     return True
+
+
+# External vendors (helpdesk.vendors) ------------------------------------------------------
+
+
+def _vendor_reply(inbound: InboundMail, ticket: Ticket | None, parsed: ParsedMail, *,
+                  now: datetime, settings: Settings) -> bool:
+    """A vendor's answer to a handoff goes on the ticket as the vendor's, not as a note from
+    a stranger nor as the requester's; True if the mail was one."""
+    from helpdesk.vendors import inbound as vendor_inbound
+    from helpdesk.vendors.operations import record_vendor_reply
+
+    found = vendor_inbound.recognise(parsed.sender_email, parsed.subject, parsed.text, ticket)
+    if found is None:
+        return False
+    uploads, left_out = _uploads(parsed.attachments, settings)
+    message = record_vendor_reply(found.handoff, body=_with_left_out(parsed.text, left_out),
+                                  now=now, settings=settings, sender=parsed.sender_email or "",
+                                  case_number=found.case_number, solved=found.solved,
+                                  uploads=uploads)
+    message.mail_message_id = inbound.message_id
+    message.html_body = parsed.html
+    inbound.ticket = found.handoff.ticket
+    inbound.ticket_message = message
+    _set(inbound, Outcome.REPLY, f"the reply of vendor {found.handoff.vendor.code}")
+    return True
+
+
+def _vendor_acknowledgement(parsed: ParsedMail, ticket: Ticket | None, *, now: datetime) -> None:
+    """A vendor's automatic receipt is ignored like any, but its case number is worth keeping."""
+    from helpdesk.vendors import inbound as vendor_inbound
+    from helpdesk.vendors.operations import learn_case_number
+
+    found = vendor_inbound.recognise(parsed.sender_email, parsed.subject, parsed.text, ticket)
+    if found is not None and found.handoff.active:
+        learn_case_number(found.handoff, found.case_number, now=now)
 
 
 def _new_ticket(inbound: InboundMail, parsed: ParsedMail, *, mailbox: Mailbox | None, now: datetime,

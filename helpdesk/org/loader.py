@@ -31,6 +31,7 @@ from helpdesk.sla import admin as sla_admin
 from helpdesk.sla.admin import calendar_row_values
 from helpdesk.sla.models import Calendar, SlaPolicy
 from helpdesk.tiers.models import GroupKind, SupportGroup
+from helpdesk.vendors import loading as vendor_loading
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class LoadSummary:
     services: int
     users: int
     routing_rules: int
+    vendors: int = 0
 
 
 def _flatten(messages: Any, path: str = "") -> Iterator[Problem]:
@@ -132,6 +134,7 @@ def _check_sla(data: dict[str, Any]) -> Iterator[Problem]:
 
 def _cross_check(data: dict[str, Any]) -> Iterator[Problem]:
     yield from _check_sla(data)
+    yield from _check_vendors(data)
     yield from _duplicates(data["org_units"], "code", "org_units")
     yield from _duplicates(data["groups"], "code", "groups")
     yield from _duplicates(data["services"], "code", "services")
@@ -197,6 +200,11 @@ def _cross_check(data: dict[str, Any]) -> Iterator[Problem]:
             yield Problem(f"routing_rules[{i}].service", f"unknown service {rule['service']!r}")
         if rule["org_unit"] and rule["org_unit"] not in units:
             yield Problem(f"routing_rules[{i}].org_unit", f"unknown org unit {rule['org_unit']!r}")
+
+
+def _check_vendors(data: dict[str, Any]) -> Iterator[Problem]:
+    for path, message in vendor_loading.check(data):
+        yield Problem(path, message)
 
 
 def _upsert(model: Any, key: str, value: str) -> Any:
@@ -316,9 +324,10 @@ def load(data: dict[str, Any], now: datetime | None = None) -> LoadSummary:
         _load_mailbox(item, services.get(item["service"]) or db.session.scalars(
             select(Service).where(Service.code == item["service"])).one(), group(item["group"]))
     db.session.flush()
+    vendors = vendor_loading.load(data)
     return LoadSummary(
         calendars=len(data["calendars"]), sla_policies=len(data["sla_policies"]),
         org_units=len(data["org_units"]), groups=len(data["groups"]),
         services=len(data["services"]), users=len(data["users"]),
-        routing_rules=len(data["routing_rules"]),
+        routing_rules=len(data["routing_rules"]), vendors=vendors,
     )

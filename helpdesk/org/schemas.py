@@ -307,6 +307,76 @@ class MailboxSchema(_Strict):
     active = fields.Boolean(load_default=True)
 
 
+# External vendors (helpdesk.vendors) ------------------------------------------------------
+
+
+class Pattern(fields.String):
+    """A regular expression, checked here so a broken one is named with its path."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text: str = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            re.compile(text)
+        except re.error as exc:
+            raise ValidationError(f"not a valid regular expression: {exc}") from exc
+        return text
+
+
+class VendorContactSchema(_Strict):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    email = fields.Email(load_default=None)
+    phone = fields.String(load_default=None, validate=validate.Length(1, 50))
+    role = fields.String(load_default="", validate=validate.Length(0, 100))
+
+
+class UcTargetsSchema(_Strict):
+    response = Minutes(load_default=None)
+    resolution = Minutes(load_default=None)
+
+
+class VendorContractSchema(_Strict):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    calendar = fields.String(required=True)
+    warning_percent = fields.Integer(load_default=75, validate=validate.Range(1, 99))
+    targets = fields.Dict(keys=fields.String(validate=validate.OneOf(["P1", "P2", "P3", "P4"])),
+                          values=fields.Nested(UcTargetsSchema), required=True)
+    effects = Effects()
+
+
+class VendorServiceSchema(_Strict):
+    service = fields.String(required=True)
+    contract = fields.String(required=True)
+    from_level = fields.Integer(required=True, validate=validate.OneOf([1, 2, 3]))
+
+
+class VendorAgreementSchema(_Strict):
+    code = fields.String(required=True, validate=CODE)
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    service = fields.String(load_default=None, validate=validate.Length(1, 50))
+    org_unit = fields.String(load_default=None)  # a department's local agreement
+    contract = fields.String(load_default=None)
+    instructions = fields.String(load_default="")
+    valid_from = fields.Date(load_default=None)
+    valid_until = fields.Date(load_default=None)
+
+
+class VendorSchema(_Strict):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    support_email = fields.Email(required=True)
+    mail_domains = fields.List(fields.String(validate=validate.Regexp(r"^[a-z0-9.-]+\.[a-z]+$")),
+                               load_default=list)
+    case_pattern = Pattern(load_default=None, validate=validate.Length(1, 200))
+    solved_pattern = Pattern(load_default=None, validate=validate.Length(1, 200))
+    locale = fields.String(load_default="sv", validate=validate.OneOf(["sv", "en"]))
+    instructions = fields.String(load_default="")
+    contacts = fields.List(fields.Nested(VendorContactSchema), load_default=list)
+    contracts = fields.List(fields.Nested(VendorContractSchema), load_default=list)
+    services = fields.List(fields.Nested(VendorServiceSchema), load_default=list)
+    agreements = fields.List(fields.Nested(VendorAgreementSchema), load_default=list)
+
+
 class OrganisationSchema(_Strict):
     name = fields.String(load_default=None)
     calendars = fields.List(fields.Nested(CalendarSchema), load_default=list)
@@ -317,3 +387,4 @@ class OrganisationSchema(_Strict):
     users = fields.List(fields.Nested(UserSchema), load_default=list)
     routing_rules = fields.List(fields.Nested(RoutingRuleSchema), load_default=list)
     mailboxes = fields.List(fields.Nested(MailboxSchema), load_default=list)
+    vendors = fields.List(fields.Nested(VendorSchema), load_default=list)

@@ -22,6 +22,7 @@ from helpdesk.sla.calendar import BusinessCalendar
 from helpdesk.sla.models import (
     OLA_METRICS,
     SLA_METRICS,
+    UC_METRICS,
     AlertKind,
     Calendar,
     ClockStatus,
@@ -313,6 +314,29 @@ def on_group_changed(ticket: Ticket, new_group: SupportGroup, now: datetime) -> 
     for clock in _clocks(ticket, OLA_METRICS):
         stop(clock, now, reason="passed_on")
     _start_ola(ticket, new_group, Metric.OLA_TAKE, now)
+    refresh_ticket(ticket)
+
+
+def start_uc_clock(ticket: Ticket, metric: Metric, *, handoff: Any, calendar: Calendar,
+                   target_minutes: int, warning_percent: int, group: SupportGroup,
+                   now: datetime) -> SlaClock:
+    """A vendor handoff's UC clock, on the contract's calendar; warned of and breached by the
+    sweep like any other. ``group`` is the group that handed over: its lead hears of alerts."""
+    clock = _new_clock(ticket, metric, calendar=calendar, target_minutes=target_minutes,
+                       warning_percent=warning_percent, now=now, sla_policy=None,
+                       ola_policy=None, group=group)
+    clock.handoff = handoff
+    db.session.flush()
+    _mark_started(clock, now)
+    refresh_ticket(ticket)
+    return clock
+
+
+def stop_uc_clocks(ticket: Ticket, handoff_id: int, now: datetime, reason: str,
+                   metrics: frozenset[Metric] = UC_METRICS) -> None:
+    for clock in _clocks(ticket, metrics):
+        if clock.handoff_id == handoff_id:
+            stop(clock, now, reason=reason)
     refresh_ticket(ticket)
 
 

@@ -30,6 +30,7 @@ from helpdesk.sla.calendar import BusinessCalendar
 if TYPE_CHECKING:
     from helpdesk.tickets.models import Ticket
     from helpdesk.tiers.models import SupportGroup
+    from helpdesk.vendors.models import VendorHandoff
 
 
 
@@ -82,10 +83,14 @@ class Metric(enum.StrEnum):
     RESOLUTION = "resolution"
     OLA_TAKE = "ola_take"  # how long the ticket waits in a group's queue before someone takes it
     OLA_HANDLE = "ola_handle"  # how long the group keeps it before passing it on or resolving
+    # A vendor's underpinning contract (UC), on a handoff: first answer, and solution.
+    UC_RESPONSE = "uc_response"
+    UC_RESOLUTION = "uc_resolution"
 
 
 SLA_METRICS = frozenset({Metric.FIRST_RESPONSE, Metric.RESOLUTION})
 OLA_METRICS = frozenset({Metric.OLA_TAKE, Metric.OLA_HANDLE})
+UC_METRICS = frozenset({Metric.UC_RESPONSE, Metric.UC_RESOLUTION})
 
 
 class SlaPolicy(db.Model):  # type: ignore[name-defined]
@@ -149,6 +154,8 @@ class SlaClock(db.Model):  # type: ignore[name-defined]
     group_id: Mapped[int | None] = mapped_column(ForeignKey("support_groups.id"))
     sla_policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id"))
     ola_policy_id: Mapped[int | None] = mapped_column(ForeignKey("ola_policies.id"))
+    # A UC clock runs for one vendor handoff, under the handoff's contract.
+    handoff_id: Mapped[int | None] = mapped_column(ForeignKey("vendor_handoffs.id"))
     calendar_id: Mapped[int] = mapped_column(ForeignKey("calendars.id"))
     target_us: Mapped[int] = mapped_column(BigInteger)
     warning_percent: Mapped[int] = mapped_column(Integer)
@@ -169,6 +176,7 @@ class SlaClock(db.Model):  # type: ignore[name-defined]
     group: Mapped[SupportGroup | None] = relationship()
     sla_policy: Mapped[SlaPolicy | None] = relationship()
     ola_policy: Mapped[OlaPolicy | None] = relationship()
+    handoff: Mapped[VendorHandoff | None] = relationship()
 
     @property
     def state(self) -> str:
@@ -181,7 +189,8 @@ class SlaClock(db.Model):  # type: ignore[name-defined]
 
     @property
     def effects(self) -> dict[str, list[str]]:
-        policy: Any = self.sla_policy or self.ola_policy
+        policy: Any = self.sla_policy or self.ola_policy or (
+            self.handoff.contract if self.handoff is not None else None)
         return dict(policy.effects or {}) if policy else {}
 
 

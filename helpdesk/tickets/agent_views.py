@@ -22,6 +22,7 @@ from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.schemas import ActionForm, MessageForm
 from helpdesk.tiers import operations as tier_ops
 from helpdesk.tiers.models import SupportGroup
+from helpdesk.vendors.presentation import VENDOR_EVENTS, vendor_panel
 from helpdesk.web import edge
 from helpdesk.workflows.definitions import AGENT
 
@@ -52,8 +53,11 @@ def page(ticket: Ticket, form: dict[str, str] | None = None,
     events = (ops.available_events(ticket, AGENT, edge.now(), edge.settings())
               if access >= Access.ADMIN else [])
     if access < Access.ASSIGNED:
-        # Taking needs membership of the group that works the ticket.
-        events = [e for e in events if e != "take"]
+        # Taking, and handing to a vendor, need membership of the group that works the ticket.
+        events = [e for e in events if e not in ("take", "hand_to_vendor")]
+    # External vendors have a section of their own on the page.
+    vendor = vendor_panel(ticket, events, edge.now())
+    events = [e for e in events if e not in VENDOR_EVENTS]
     consult_groups = db.session.scalars(
         select(SupportGroup).where(SupportGroup.id != ticket.assigned_group_id)
         .order_by(SupportGroup.tier, SupportGroup.name)
@@ -62,7 +66,7 @@ def page(ticket: Ticket, form: dict[str, str] | None = None,
         "tickets/agent_ticket.html", ticket=ticket, access=access, Access=Access, events=events,
         escalation_targets=tier_ops.escalation_targets(ticket) if "escalate" in events else [],
         consult_groups=consult_groups, my_group_ids={g.id for g in user.groups},
-        clock_views=clock_views(ticket, edge.now()),
+        clock_views=clock_views(ticket, edge.now()), vendor=vendor,
         form=form or {}, errors=errors or {},
     ), status
 

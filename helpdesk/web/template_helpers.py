@@ -42,6 +42,13 @@ HISTORY_LABELS = {
     "approval_requested": N_("Sent for approval"),
     "approved": N_("Approved"),
     "rejected": N_("Rejected"),
+    # External vendors (helpdesk.vendors)
+    "handed_to_vendor": N_("Handed to a vendor"),
+    "vendor_replied": N_("The vendor replied"),
+    "vendor_solved": N_("The vendor reported a solution"),
+    "handoff_recalled": N_("Handoff recalled"),
+    "written_to_vendor": N_("Written to the vendor"),
+    "vendor_case_number": N_("The vendor's case number noted"),
 }
 
 METRIC_LABELS = {
@@ -49,6 +56,8 @@ METRIC_LABELS = {
     "resolution": N_("Resolution"),
     "ola_take": N_("Taken from the queue (OLA)"),
     "ola_handle": N_("Passed on or resolved (OLA)"),
+    "uc_response": N_("Vendor's first answer (UC)"),
+    "uc_resolution": N_("Vendor's solution (UC)"),
 }
 CLOCK_STATE_LABELS = {
     "running": N_("Running"),
@@ -65,6 +74,9 @@ CLOCK_REASON_LABELS = {
     "public_reply": N_("first public reply"),
     "taken": N_("taken"),
     "passed_on": N_("passed on to another group"),
+    "vendor_replied": N_("the vendor answered"),
+    "vendor_solved": N_("the vendor reported a solution"),
+    "handoff_recalled": N_("the handoff was recalled"),
 }
 SLA_STATE_LABELS = {"ok": N_("On time"), "at_risk": N_("At risk"), "breached": N_("Breached")}
 
@@ -72,6 +84,8 @@ TYPE_LABELS = {"incident": N_("Incident"), "service_request": N_("Service reques
 CHANNEL_LABELS = {"web": N_("Web"), "email": N_("E-mail"), "api": N_("API"), "phone": N_("Phone")}
 LEVEL_LABELS = {1: N_("High"), 2: N_("Medium"), 3: N_("Low")}
 CONSULTATION_LABELS = {"open": N_("Open"), "answered": N_("Answered"), "closed": N_("Closed")}
+HANDOFF_LABELS = {"waiting": N_("With the vendor"), "solved": N_("Solved by the vendor"),
+                  "recalled": N_("Recalled")}
 
 
 def clock_reason(code: str | None) -> str:
@@ -155,6 +169,7 @@ GLOBALS = {
     "LEVEL_LABELS": LEVEL_LABELS,
     "LIFECYCLE_LABELS": LIFECYCLE_LABELS,
     "CONSULTATION_LABELS": CONSULTATION_LABELS,
+    "HANDOFF_LABELS": HANDOFF_LABELS,
 }
 FILTERS = {"local_time": local_time, "file_size": file_size, "business_duration": business_duration,
            "local_day": local_day}

@@ -78,6 +78,11 @@ GUARDS: dict[str, Guard] = {
         lambda c: c.current_tier > 1,
         N_("The ticket is already at level 1."),
     ),
+    "vendor_allowed": Guard(
+        lambda c: bool(c.params.get("vendor_allowed")),
+        N_("This service's tickets may not be handed to that vendor at this level."),
+        needs_input=True,
+    ),
     "within_reopen_window": Guard(
         _within_reopen_window,
         N_("The time for reopening this ticket has passed; please submit a new ticket."),

@@ -24,6 +24,8 @@ STATES = (
     State("resolved", frozenset({RESOLVED})),
     State("closed", frozenset({TERMINAL})),
     State("cancelled", frozenset({TERMINAL})),
+    # External vendors: the customer's SLA keeps running while a vendor works the ticket.
+    State("waiting_for_vendor"),
 )
 
 TRANSITIONS = (
@@ -67,6 +69,18 @@ TRANSITIONS = (
     Transition("auto_close", ("resolved",), "closed", performed_by=(SYSTEM,)),
     Transition("cancel", WORKING, "cancelled", performed_by=(REQUESTER, AGENT),
                guards=("has_reason",)),
+    # External vendors ---------------------------------------------------------------
+    # Handing to a second vendor is possible while the first one works it, too.
+    Transition("hand_to_vendor", ("open", "in_progress", "waiting_for_vendor"),
+               "waiting_for_vendor", guards=("has_message", "vendor_allowed")),
+    Transition("take", ("waiting_for_vendor",), SAME),
+    Transition("assign", ("waiting_for_vendor",), SAME, guards=("assignee_is_member",)),
+    # What the vendor writes (by mail, or noted by an agent) leaves the ticket with it.
+    Transition("vendor_replied", ("waiting_for_vendor",), SAME, performed_by=(SYSTEM, AGENT)),
+    # Back to the group that handed it over, which verifies with the requester and resolves.
+    Transition("vendor_solved", ("waiting_for_vendor",), "in_progress",
+               performed_by=(SYSTEM, AGENT)),
+    Transition("recall_handoff", ("waiting_for_vendor",), "in_progress", guards=("has_reason",)),
 )
 
 INCIDENT = Workflow(name="incident", initial="new", states=STATES, transitions=TRANSITIONS)

@@ -159,6 +159,15 @@ CATALOGUE_PAGES = {
 # --- end of the catalogue's pages ----------------------------------------------------------
 
 
+def open_vendor_handoff(page: Page, _reference: str) -> None:
+    """The demo's ticket handed to Molnpost: the UC beside the SLA, with its forms open."""
+    page.goto("/agent/queues/central-support")
+    page.locator("main tr", has_text="Kalenderinbjudningar kommer fram").get_by_role("link").click()
+    expect(page.locator("#vendors-heading")).to_be_visible()
+    for summary in page.locator("section.vendors summary").all():
+        summary.click()
+
+
 PAGES = {
     "login": Visit(None, "/login"),
     "catalogue": Visit(ANNA, "/portal"),
@@ -180,6 +189,9 @@ PAGES = {
     "API reference": Visit(ANNA, "/api/v1/docs"),
     "webhooks": Visit(ADMIN, "/admin/webhooks"),
     **CATALOGUE_PAGES,
+    # External vendors
+    "agent ticket with a vendor handoff": Visit(OLOF, open_vendor_handoff),
+    "vendors and agreements": Visit(ADMIN, "/admin/vendors"),
 }
 
 

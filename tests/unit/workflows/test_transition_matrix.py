@@ -24,9 +24,10 @@ NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 REOPEN_DAYS = 14
 
 INCIDENT_STATES = ("new", "open", "in_progress", "waiting_for_customer", "resolved", "closed",
-                   "cancelled")
+                   "cancelled", "waiting_for_vendor")
 INCIDENT_EVENTS = ("take", "assign", "ask_requester", "requester_replied", "escalate",
-                   "return_to_level_1", "resolve", "reopen", "confirm", "auto_close", "cancel")
+                   "return_to_level_1", "resolve", "reopen", "confirm", "auto_close", "cancel",
+                   "hand_to_vendor", "vendor_replied", "vendor_solved", "recall_handoff")
 # An order that needs approval waits for an authorised approver (the catalogue's step).
 STATES = (*INCIDENT_STATES, "awaiting_approval", "rejected")
 EVENTS = (*INCIDENT_EVENTS, "await_approval", "approve", "reject")
@@ -66,6 +67,16 @@ INCIDENT_MOVES: dict[tuple[str, str], tuple[str, set[str], str | None]] = {
     ("open", "cancel"): ("cancelled", {"requester", "agent"}, None),
     ("in_progress", "cancel"): ("cancelled", {"requester", "agent"}, None),
     ("waiting_for_customer", "cancel"): ("cancelled", {"requester", "agent"}, None),
+    # External vendors: the ticket waits for the vendor (a second one may be added), and comes
+    # back when the vendor reports a solution or the group recalls it.
+    ("open", "hand_to_vendor"): ("waiting_for_vendor", {"agent"}, None),
+    ("in_progress", "hand_to_vendor"): ("waiting_for_vendor", {"agent"}, None),
+    ("waiting_for_vendor", "hand_to_vendor"): ("waiting_for_vendor", {"agent"}, None),
+    ("waiting_for_vendor", "take"): ("waiting_for_vendor", {"agent"}, None),
+    ("waiting_for_vendor", "assign"): ("waiting_for_vendor", {"agent"}, None),
+    ("waiting_for_vendor", "vendor_replied"): ("waiting_for_vendor", {"agent", "system"}, None),
+    ("waiting_for_vendor", "vendor_solved"): ("in_progress", {"agent", "system"}, None),
+    ("waiting_for_vendor", "recall_handoff"): ("in_progress", {"agent"}, None),
 }
 # An order may be withdrawn after delivery, before the requester confirms it.
 SERVICE_REQUEST_MOVES = {
@@ -112,7 +123,7 @@ def satisfying_input(tier: int) -> dict[str, object]:
     """Input that passes every input guard: the form filled in as it should be."""
     return {"reason": "Needs the network team", "message": "Could you send a screenshot?",
             "note": "Replaced the toner cartridge.", "target_tier": tier + 1,
-            "assignee_is_member": True}
+            "assignee_is_member": True, "vendor_allowed": True}
 
 
 def context(actor: str, tier: int = 2, in_window: bool = True, **params: object) -> GuardContext:
