@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from helpdesk.accounts.models import User
 from helpdesk.core.errors import DomainError, NotFound
@@ -100,5 +100,6 @@ def authenticate(secret: str, now: datetime) -> ApiToken | None:
     """The usable token with this secret, or None (unknown, revoked, expired, user inactive)."""
     if not secret.startswith(PREFIX):
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret))
+                              .options(joinedload(ApiToken.user)))
     return token if token is not None and token.usable(now) else None
