@@ -236,3 +236,13 @@ def test_a_fault_report_is_not_asked_the_order_form(app, org, catalogue):
                 {**ORDER, "type": "incident"}, content_type="multipart/form-data", follow=True)
     ticket = first(Ticket, subject="MATLAB")
     assert ticket is not None and ticket.status == "new", page.text
+
+
+def test_agents_read_the_services_routine_for_their_level(app, org, catalogue, factory):
+    ticket = factory.ticket(org.requester, catalogue["phones"])
+    db.session.commit()
+    agent_page = get(person(app, org.local_agent), f"/agent/tickets/{ticket.reference}")
+    routine = agent_page.doc.one("details", class_="routine").text
+    assert "Routine for level 1" in routine and "Ask what happened." in routine
+    portal_page = get(person(app, org.requester), f"/portal/tickets/{ticket.reference}")
+    assert "Ask what happened." not in portal_page.text
