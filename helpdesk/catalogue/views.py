@@ -18,6 +18,7 @@ from helpdesk.extensions import db
 from helpdesk.tickets.models import TicketType
 from helpdesk.tickets.operations import create_ticket
 from helpdesk.tickets.schemas import NewTicketForm
+from helpdesk.vendors.queries import agreements_for
 from helpdesk.web import edge
 from helpdesk.web.template_helpers import localized
 
@@ -62,6 +63,9 @@ def _page(service: Service, form: dict[str, str], errors: dict[str, list[str]],
         "catalogue/new_ticket.html", service=service, form=form, errors=errors,
         maintenance=queries.upcoming_maintenance(service, edge.now()),
         may_order=service.may_order(edge.actor()),
+        # The vendor agreements of the central register that apply to the reader's department.
+        agreements=agreements_for(service.code, org_unit_id=edge.actor().org_unit_id,
+                                  on=edge.now().date()),
     ), status
 
 

@@ -165,59 +165,62 @@ def create_ticket(
     if ordering and not service.may_order(requester):
         raise DomainError(N_("Only the authorised orderers of %(service)s may order it."),
                           service=service.name)
-    decision = routed_by or route_level1(route_request_for(service, requester), routing_rules())
-    group = db.session.scalars(select(SupportGroup).where(SupportGroup.code == decision.group)).one()
-    workflow_initial = engine_for(ticket_type).workflow.initial
-    ticket = Ticket(
-        reference=next_reference(settings.reference_prefix, now.year),
-        type=ticket_type,
-        subject=subject.strip(),
-        description=description.strip(),
-        requester=requester,
-        org_unit_id=requester.org_unit_id,
-        service=service,
-        impact=impact,
-        urgency=urgency,
-        priority=priority_for(impact, urgency, settings.priority_matrix),
-        status=workflow_initial,
-        owner_group=group,
-        assigned_group=group,
-        confidential=confidential,
-        channel=channel,
-        created_at=now,
-        updated_at=now,
-        updated_by=requester,
-        # A new ticket has none of these yet; saying so spares a query (and a flush) for each
-        # when the clocks, the notifications and the history read them.
-        clocks=[], messages=[], attachments=[], consultations=[], events=[],
-    )
-    db.session.add(ticket)
-    # Files sent with the form belong to the description, not to a message.
-    _store_uploads(ticket, None, requester, uploads, internal=False, now=now, settings=settings)
-    awaiting_approval = ordering and service.requires_approval
-    started = [] if awaiting_approval else clocks.start_for_new_ticket(ticket, now)
-    # The history rows and the acknowledgement name the ticket and its clocks by id: one
-    # flush gives them now, or a bulk block (a group of mails) fills them in when it ends.
-    bulk.flush()
-    # A ticket that came by mail keeps that mail's Message-ID, so answers thread under it.
-    origin: dict[str, Any] = {"mail_message_id": origin_message_id} if origin_message_id else {}
-    record(ticket, "created", actor=requester, now=now, to_status=workflow_initial,
-           channel=channel.value, priority=ticket.priority, **origin)
-    record(ticket, "routed", actor=None, now=now, to_group=group,
-           reason=decision.reason, reason_params=_with_english_names(decision.params, service,
-                                                                     requester))
-    if form_answers:
-        db.session.add(RequestFormAnswers(ticket=ticket, answers=form_answers))
-    if awaiting_approval:
-        db.session.flush()  # the approvers' mail reads the answers
-        # The order waits for an approver; its clocks start when it is approved.
-        move(ticket, "await_approval", actor=None, actor_kind=SYSTEM, now=now, settings=settings)
-        ticket.updated_by = requester
-        record(ticket, "approval_requested", actor=None, now=now, from_status=workflow_initial,
-               to_status=ticket.status)
-    else:
-        clocks.mark_started(started, now)
-    bulk.flush()
+    outermost = not bulk.collecting()
+    # Written together: the ticket and its clocks by one flush when the block ends, its
+    # history and mail by one statement each (in a group of mails, when the group ends).
+    with db.session.no_autoflush, bulk.inserted_together():
+        decision = routed_by or route_level1(route_request_for(service, requester), routing_rules())
+        group = db.session.scalars(select(SupportGroup).where(SupportGroup.code == decision.group)).one()
+        workflow_initial = engine_for(ticket_type).workflow.initial
+        ticket = Ticket(
+            reference=next_reference(settings.reference_prefix, now.year),
+            type=ticket_type,
+            subject=subject.strip(),
+            description=description.strip(),
+            requester=requester,
+            org_unit_id=requester.org_unit_id,
+            service=service,
+            impact=impact,
+            urgency=urgency,
+            priority=priority_for(impact, urgency, settings.priority_matrix),
+            status=workflow_initial,
+            owner_group=group,
+            assigned_group=group,
+            confidential=confidential,
+            channel=channel,
+            created_at=now,
+            updated_at=now,
+            updated_by=requester,
+            # A new ticket has none of these yet; saying so spares a query (and a flush) for each
+            # when the clocks, the notifications and the history read them.
+            clocks=[], messages=[], attachments=[], consultations=[], events=[],
+        )
+        db.session.add(ticket)
+        # Files sent with the form belong to the description, not to a message.
+        _store_uploads(ticket, None, requester, uploads, internal=False, now=now, settings=settings)
+        awaiting_approval = ordering and service.requires_approval
+        started = [] if awaiting_approval else clocks.start_for_new_ticket(ticket, now)
+        # A ticket that came by mail keeps that mail's Message-ID, so answers thread under it.
+        origin: dict[str, Any] = {"mail_message_id": origin_message_id} if origin_message_id else {}
+        record(ticket, "created", actor=requester, now=now, to_status=workflow_initial,
+               channel=channel.value, priority=ticket.priority, **origin)
+        record(ticket, "routed", actor=None, now=now, to_group=group,
+               reason=decision.reason, reason_params=_with_english_names(decision.params, service,
+                                                                         requester))
+        if form_answers:
+            db.session.add(RequestFormAnswers(ticket=ticket, answers=form_answers))
+        if awaiting_approval:
+            db.session.flush()  # the approvers' mail reads the answers
+            # The order waits for an approver; its clocks start when it is approved.
+            move(ticket, "await_approval", actor=None, actor_kind=SYSTEM, now=now, settings=settings)
+            ticket.updated_by = requester
+            record(ticket, "approval_requested", actor=None, now=now, from_status=workflow_initial,
+                   to_status=ticket.status)
+        else:
+            clocks.mark_started(started, now)
+    if outermost:
+        db.session.flush()  # (nothing left to write unless a listener added something)
+        db.session.expire(ticket, ["events"])  # its history went in past the ORM: read it anew
     return ticket
 
 

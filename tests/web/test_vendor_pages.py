@@ -112,3 +112,32 @@ def test_the_vendors_mail_is_shown_as_the_vendors_with_its_case_number(app, vend
     # The requester reads none of it.
     portal = get(person(app, v.org.requester), f"/portal/tickets/{v.ticket.reference}")
     assert "Looking into it." not in portal.text
+
+
+def test_a_service_page_shows_the_vendor_agreements_of_the_readers_department(app, vendor_org,
+                                                                              factory):
+    from datetime import date
+
+    from helpdesk.extensions import db
+    from helpdesk.vendors.models import VendorAgreement
+
+    v = vendor_org
+    code = v.org.service.code
+    db.session.add_all([
+        VendorAgreement(code="central", vendor=v.acme, title="Drift av e-post", service_code=code,
+                        instructions="Lämnas över av central support.",
+                        valid_until=date(2099, 12, 31)),
+        VendorAgreement(code="local", vendor=v.beta, title="Institutionens eget avtal",
+                        service_code=code, org_unit=v.org.without_helpdesk, instructions=""),
+    ])
+    db.session.commit()
+    page = get(person(app, v.org.requester), f"/portal/services/{code}")
+    assert page.status == 200
+    assert "Drift av e-post" in page.text and "Lämnas över av central support." in page.text
+    assert "valid until 2099-12-31" in page.text
+    # Another department's local agreement is theirs alone.
+    assert "Institutionens eget avtal" not in page.text
+    colleague = factory.user(org_unit=v.org.without_helpdesk)
+    db.session.commit()
+    theirs = get(person(app, colleague), f"/portal/services/{code}").text
+    assert "Institutionens eget avtal" in theirs and "(a local agreement of" in theirs
