@@ -165,12 +165,12 @@ def create_ticket(
     if ordering and not service.may_order(requester):
         raise DomainError(N_("Only the authorised orderers of %(service)s may order it."),
                           service=service.name)
+    decision = routed_by or route_level1(route_request_for(service, requester), routing_rules())
+    group = db.session.scalars(select(SupportGroup).where(SupportGroup.code == decision.group)).one()
     outermost = not bulk.collecting()
     # Written together: the ticket and its clocks by one flush when the block ends, its
     # history and mail by one statement each (in a group of mails, when the group ends).
     with db.session.no_autoflush, bulk.inserted_together():
-        decision = routed_by or route_level1(route_request_for(service, requester), routing_rules())
-        group = db.session.scalars(select(SupportGroup).where(SupportGroup.code == decision.group)).one()
         workflow_initial = engine_for(ticket_type).workflow.initial
         ticket = Ticket(
             reference=next_reference(settings.reference_prefix, now.year),
