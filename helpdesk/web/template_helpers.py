@@ -10,6 +10,7 @@ from flask_babel import format_datetime, get_locale, gettext
 from helpdesk.core.i18n import N_
 from helpdesk.core.labels import EVENT_LABELS, LIFECYCLE_LABELS, STATUS_LABELS
 from helpdesk.mail.quoting import split_reply
+from helpdesk.web.markdown import render_markdown
 
 HISTORY_LABELS = {
     "created": N_("Ticket created"),
@@ -172,4 +173,4 @@ GLOBALS = {
     "HANDOFF_LABELS": HANDOFF_LABELS,
 }
 FILTERS = {"local_time": local_time, "file_size": file_size, "business_duration": business_duration,
-           "local_day": local_day}
+           "local_day": local_day, "markdown": render_markdown}
