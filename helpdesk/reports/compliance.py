@@ -84,7 +84,7 @@ def _breached() -> ColumnElement[bool]:
     return or_(SlaClock.breached_at.is_not(None), SlaClock.elapsed_us > SlaClock.target_us)
 
 
-def _key(dimension: Dimension) -> ColumnElement[Any]:
+def _key(dimension: Dimension) -> Any:
     return {
         Dimension.SERVICE: Ticket.service_id,
         Dimension.PRIORITY: Ticket.priority,
@@ -190,4 +190,6 @@ def tickets_behind(dimension: Dimension, filters: Filters, *, key: int | None, m
         query = query.where(~_breached())
     rows = db.session.execute(
         query.order_by(SlaClock.elapsed_us.desc(), Ticket.reference).limit(limit)).all()
-    return [TicketBehind(*row[:7], breached=bool(row[7]), stopped_at=row[8]) for row in rows]
+    return [TicketBehind(reference=r[0], subject=r[1], confidential=r[2], priority=r[3], metric=r[4],
+                         elapsed_us=r[5], target_us=r[6], breached=bool(r[7]), stopped_at=r[8])
+            for r in rows]
