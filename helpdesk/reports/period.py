@@ -62,3 +62,7 @@ def parse_month(text: str) -> Period:
 def previous_month(today: date) -> Period:
     last = today.replace(day=1) - timedelta(days=1)
     return month(last.year, last.month)
+
+
+def local_today(now: datetime, timezone: str = REPORT_TIMEZONE) -> date:
+    return now.astimezone(ZoneInfo(timezone)).date()

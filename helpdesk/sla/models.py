@@ -109,6 +109,9 @@ class SlaPolicy(db.Model):  # type: ignore[name-defined]
     paused_states: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["waiting_for_customer"])
     # {"warning": ["notify"], "breach": ["notify", "raise_priority"]}
     effects: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    # Reports: the service credits a month under target earns, per metric (reports/credits.py):
+    # {"resolution": {"target_percent": 95, "credit_percent_per_point": 2, "max_credit_percent": 10}}
+    service_credits: Mapped[dict[str, dict[str, float]] | None] = mapped_column(JSON)
 
     calendar: Mapped[Calendar] = relationship()
 
