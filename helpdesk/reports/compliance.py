@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
-from sqlalchemy.orm import aliased
 
 from helpdesk.catalogue.models import Service
 from helpdesk.core.i18n import N_
@@ -76,8 +75,9 @@ class ComplianceRow:
         return round(100 * self.met / self.count, 1) if self.count else 0.0
 
 
-# The group a clock counts for: its own (OLA) or the group that had the ticket at the end.
-_group = aliased(SupportGroup, name="report_group")
+# The group a clock counts for (``_group``, joined by ``_clocks``): its own (an OLA clock),
+# else the group that has the ticket now, i.e. the one that resolved it.
+_group = SupportGroup
 
 
 def _breached() -> ColumnElement[bool]:

@@ -149,6 +149,8 @@ class SlaClock(db.Model):  # type: ignore[name-defined]
         # The sweep's only question: which clocks need attention by now?
         Index("ix_sla_clocks_attention", "next_attention_at"),
         Index("ix_sla_clocks_ticket", "ticket_id", "metric"),
+        # Reports: the clocks decided (stopped) in a period.
+        Index("ix_sla_clocks_stopped", "stopped_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
