@@ -71,3 +71,20 @@ def test_every_figure_lists_the_tickets_behind_it(october, sla_org):
     everything = tickets_behind(Dimension.PRIORITY, Filters(OCTOBER), key=3, metric=None,
                                 outcome="all")
     assert len(everything) == 10
+
+
+def test_vendors_are_measured_on_their_underpinning_contracts(vendor_org, settings):
+    from helpdesk.vendors.operations import hand_off_to_vendor, record_vendor_reply, vendor_solved
+    from tests.integration.reports.october import local
+
+    org = vendor_org.org
+    # Tuesday 10 March 10:00 (the fixture's now): handed to Acme; answer 10:30; solved
+    # Wednesday 10:00, 7 + 2 = 9 business hours later.
+    handoff = hand_off_to_vendor(vendor_org.ticket, vendor=vendor_org.acme, actor=org.level2_agent,
+                                 message="Kan ni titta?", now=local(3, 10, 10), settings=settings)
+    record_vendor_reply(handoff, body="Vi tittar.", now=local(3, 10, 10, 30), settings=settings)
+    vendor_solved(handoff, actor=org.level2_agent, note="Omstartad.", now=local(3, 11, 10),
+                  settings=settings)
+    rows = compliance(Dimension.VENDOR, Filters(month(2026, 3)))
+    assert figures(rows) == {("Acme AB", Metric.UC_RESPONSE): (1, 0, 0.5, 0.5),
+                             ("Acme AB", Metric.UC_RESOLUTION): (1, 0, 9.0, 9.0)}
