@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from helpdesk.core.i18n import N_
 from helpdesk.reports.compliance import Dimension
 from helpdesk.reports.exports import FORMATS
+from helpdesk.reports.volume import UNITS
 from helpdesk.sla.models import Metric
 
 
@@ -40,3 +41,7 @@ class ComplianceQuery(Schema):
 class DecisionForm(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["approved", "rejected"]))
     comment = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class VolumeQuery(ComplianceQuery):
+    unit = fields.String(load_default="month", validate=validate.OneOf(UNITS))

@@ -12,6 +12,7 @@ from helpdesk.reports.compliance import (
     Dimension,
     TicketBehind,
 )
+from helpdesk.reports.volume import Volume
 from helpdesk.sla.models import Metric
 
 Table = tuple[list[str], list[list[Any]]]
@@ -53,3 +54,8 @@ def monthly_table(report: dict[str, Any], _: Callable[[str], str]) -> Table:
         rows.append([_(METRIC_LABELS[Metric(b["metric"])]), "", "", "", "", "", "", "",
                      b["reference"]])
     return headers, rows
+
+
+def volume_table(report: Volume, _: Callable[[str], str]) -> Table:
+    headers = [_("Period"), _("Created"), _("Resolved"), _("Open at the end")]
+    return headers, [[b.label, b.created, b.resolved, b.open_at_end] for b in report.buckets]

@@ -18,10 +18,10 @@ from helpdesk.catalogue.models import Service
 from helpdesk.core.errors import DomainError, InvalidInput
 from helpdesk.extensions import db
 from helpdesk.reports import compliance as report
-from helpdesk.reports import exports, service_level, tables
+from helpdesk.reports import exports, service_level, tables, volume
 from helpdesk.reports.models import Decision
 from helpdesk.reports.period import Period, local_today, parse_month, previous_month
-from helpdesk.reports.schemas import ComplianceQuery, DecisionForm
+from helpdesk.reports.schemas import ComplianceQuery, DecisionForm, VolumeQuery
 from helpdesk.tiers.models import SupportGroup
 from helpdesk.web import edge
 
@@ -47,10 +47,10 @@ def _english() -> bool:
     return str(get_locale()) != "sv"
 
 
-def _query() -> dict[str, Any]:
+def _query(schema: type[ComplianceQuery] = ComplianceQuery) -> dict[str, Any]:
     raw = {key: value for key, value in request.args.items() if value != ""}
     try:
-        return ComplianceQuery().load(raw)
+        return schema().load(raw)
     except ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
         raise InvalidInput({k: [str(m) for m in v] for k, v in messages.items()}) from exc
@@ -93,6 +93,25 @@ def compliance() -> Any:
         charts.setdefault(row.metric, []).append((row.label, row.met_percent))
     return render_template("reports/compliance.html", form=form, errors={}, rows=rows,
                            charts=charts, dimension=dimension, filters=filters, **_choices())
+
+
+@bp.route("/volume")
+def trends() -> Any:
+    try:
+        query = _query(VolumeQuery)
+    except InvalidInput as exc:
+        return render_template("reports/volume.html", form=request.args, errors=exc.errors,
+                               report=None, **_choices()), 422
+    period = _filters(query).period
+    found = volume.volume(period, unit=query["unit"], service_id=query["service"], now=edge.now())
+    if query["format"]:
+        headers, cells = tables.volume_table(found, gettext)
+        return exports.download(query["format"], f"volume-{period.first_day}", headers, cells)
+    form = {"first_day": period.first_day.isoformat(), "last_day": period.last_day.isoformat(),
+            "unit": query["unit"], "service": query["service"] or ""}
+    return render_template("reports/volume.html", form=form, errors={}, report=found,
+                           chart=[(b.label, b.created) for b in found.buckets],
+                           most=max([b.created for b in found.buckets] + [1]), **_choices())
 
 
 @bp.route("/tickets")

@@ -193,6 +193,9 @@ REPORT_PAGES = {
     "SLA compliance report": Visit(ADMIN, open_compliance),
     "tickets behind a report figure": Visit(ADMIN, open_tickets_behind),
     "monthly service-level reports": Visit(ADMIN, "/reports/monthly"),
+    "volume and trends": Visit(
+        ADMIN, lambda page, _ref: page.goto("/reports/volume?first_day={}&last_day={}&unit=week"
+                                            .format(*_this_month()))),
     "monthly service-level report": Visit(
         ADMIN, lambda page, _ref: page.goto(f"/reports/monthly/epost/{_this_month()[0][:7]}")),
 }

@@ -99,3 +99,22 @@ def test_a_manager_rejects_with_a_reason_then_approves_and_the_report_is_kept(ap
     assert not approved.doc.find("form", action=f"{url}/decision")
     again = post(client, f"{url}/decision", {"decision": "rejected", "comment": "Nej."})
     assert again.status == 422 and "kept unchanged" in again.text
+
+
+def test_volume_and_trends_per_month_with_a_download(app, october, lead):
+    client = person(app, lead)
+    page = get(client, "/reports/volume?first_day=2026-09-01&last_day=2026-11-30&unit=month")
+    assert page.status == 200
+    first_table = page.doc.find_all("table")[0]
+    assert [tr.text for tr in first_table.one("tbody").find_all("tr")] == [
+        "2026-09 1 0 1", "2026-10 5 6 1", "2026-11 0 1 0"]
+    assert "1 tickets reopened; 7 resolutions in the period (14.3 %)." in page.text
+    response = client.get("/reports/volume?first_day=2026-10-01&last_day=2026-10-31&unit=week"
+                          "&format=csv")
+    table = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    # One ticket came in each week (late, paused, reopened, dst, into_november); the dst
+    # ticket waited over the weekend of the clock change, into_november over midnight.
+    assert table == [["Period", "Created", "Resolved", "Open at the end"],
+                     ["2026-W40", "1", "2", "0"], ["2026-W41", "1", "1", "0"],
+                     ["2026-W42", "1", "2", "0"], ["2026-W43", "1", "0", "1"],
+                     ["2026-W44", "1", "1", "1"]]
