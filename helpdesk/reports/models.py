@@ -41,3 +41,22 @@ class ServiceLevelReport(db.Model):  # type: ignore[name-defined]
 
     service: Mapped[Service] = relationship()
     decided_by: Mapped[User] = relationship()
+
+
+class ReportSubscription(db.Model):  # type: ignore[name-defined]
+    """A lead's standing order for a report by mail, weekly or monthly. ``last_sent`` is
+    the period last mailed ("2026-W44", "2026-10"): the scheduler's leader mails each
+    period once, however often it ticks."""
+
+    __tablename__ = "report_subscriptions"
+    __table_args__ = (UniqueConstraint("user_id", "report", "frequency",
+                                       name="uq_report_subscriptions_user_report"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    report: Mapped[str] = mapped_column(String(20))  # compliance, volume
+    frequency: Mapped[str] = mapped_column(String(10))  # weekly, monthly
+    last_sent: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

@@ -18,7 +18,7 @@ from helpdesk.catalogue.models import Service
 from helpdesk.core.errors import DomainError, InvalidInput
 from helpdesk.extensions import db
 from helpdesk.reports import compliance as report
-from helpdesk.reports import exports, service_level, tables, volume
+from helpdesk.reports import exports, service_level, subscriptions, tables, volume
 from helpdesk.reports.models import Decision
 from helpdesk.reports.period import Period, local_today, parse_month, previous_month
 from helpdesk.reports.schemas import ComplianceQuery, DecisionForm, VolumeQuery
@@ -188,3 +188,34 @@ def decide(code: str, month_text: str) -> Response | tuple[str, int]:
                            report=service_level.report(service, period, now=edge.now()),
                            decision=service_level.decision_for(service, period),
                            form=edge.posted()), 422
+
+
+@bp.route("/subscriptions", methods=["GET", "POST"])
+def mails() -> Any:
+    """The report mails the lead gets; POST subscribes to one more."""
+    errors: dict[str, list[str]] = {}
+    if edge.request_is_post():
+        try:
+            subscriptions.subscribe(edge.actor(), report=request.form.get("report", ""),
+                                    frequency=request.form.get("frequency", ""), now=edge.now())
+        except DomainError as exc:
+            errors = {"report": [edge.error_text(exc)]}
+        else:
+            edge.commit()
+            flash(gettext("You will get the report by mail."))
+            return redirect(url_for(".mails"))
+    return render_template("reports/subscriptions.html", errors=errors, form=edge.posted(),
+                           rows=subscriptions.subscriptions_of(edge.actor()),
+                           reports=subscriptions.REPORTS, frequencies=subscriptions.FREQUENCIES
+                           ), 422 if errors else 200
+
+
+@bp.route("/subscriptions/<int:subscription_id>/delete", methods=["POST"])
+def unsubscribe(subscription_id: int) -> Response:
+    try:
+        subscriptions.unsubscribe(edge.actor(), subscription_id)
+    except DomainError:
+        abort(404)
+    edge.commit()
+    flash(gettext("The report mail is stopped."))
+    return redirect(url_for(".mails"))

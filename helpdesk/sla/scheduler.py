@@ -83,6 +83,10 @@ class Leader:
                     settings: Settings = self.app.config["HELPDESK"]
                     swept = sweep_all(now=moment, settings=settings, worker=self.holder)
                     closed = auto_close_resolved(now=moment, settings=settings)
+                    # Reports: the subscribed report mails of a finished week or month.
+                    from helpdesk.reports.subscriptions import send_due as send_due_reports
+
+                    send_due_reports(now=moment)
                     result = TickResult(leader=True, swept=swept, closed=tuple(closed))
                 db.session.commit()
                 if self._last_poll is None or moment - self._last_poll >= self.timing.mail_poll:

@@ -193,6 +193,7 @@ REPORT_PAGES = {
     "SLA compliance report": Visit(ADMIN, open_compliance),
     "tickets behind a report figure": Visit(ADMIN, open_tickets_behind),
     "monthly service-level reports": Visit(ADMIN, "/reports/monthly"),
+    "report mails": Visit(ADMIN, "/reports/subscriptions"),
     "volume and trends": Visit(
         ADMIN, lambda page, _ref: page.goto("/reports/volume?first_day={}&last_day={}&unit=week"
                                             .format(*_this_month()))),

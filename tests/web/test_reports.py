@@ -118,3 +118,17 @@ def test_volume_and_trends_per_month_with_a_download(app, october, lead):
                      ["2026-W40", "1", "2", "0"], ["2026-W41", "1", "1", "0"],
                      ["2026-W42", "1", "2", "0"], ["2026-W43", "1", "0", "1"],
                      ["2026-W44", "1", "1", "1"]]
+
+
+def test_a_lead_subscribes_to_a_report_mail_and_stops_it(app, org, lead):
+    client = person(app, lead)
+    post(client, "/reports/subscriptions", {"report": "volume", "frequency": "monthly"})
+    page = get(client, "/reports/subscriptions")
+    rows = page.doc.one("tbody").find_all("tr")
+    assert [r.find("th").text for r in rows] == ["Volume and trends"]
+    again = post(client, "/reports/subscriptions", {"report": "volume", "frequency": "monthly"})
+    assert again.status == 422 and "already" in again.doc.one(id="report-error").text
+    stop = rows[0].find("form").attrs["action"]
+    assert person(app, org.admin).post(stop).status_code == 404  # not the admin's to stop
+    post(client, stop)
+    assert "You get no report by mail." in get(client, "/reports/subscriptions").text

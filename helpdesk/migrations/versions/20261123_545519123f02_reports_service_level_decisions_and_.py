@@ -1,4 +1,4 @@
-"""reports: service-level report decisions, service-credit rules on SLA policies, clocks by stop time
+"""reports: service-level report decisions, report subscriptions, service-credit rules on SLA policies, clocks by stop time
 
 Revision ID: 545519123f02
 Revises: 81d9d3074768
@@ -34,6 +34,17 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_service_level_reports')),
     sa.UniqueConstraint('service_id', 'month', name='uq_service_level_reports_month')
     )
+    op.create_table('report_subscriptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('report', sa.String(length=20), nullable=False),
+    sa.Column('frequency', sa.String(length=10), nullable=False),
+    sa.Column('last_sent', sa.String(length=10), nullable=True),
+    sa.Column('created_at', helpdesk.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_report_subscriptions_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_subscriptions')),
+    sa.UniqueConstraint('user_id', 'report', 'frequency', name='uq_report_subscriptions_user_report')
+    )
     with op.batch_alter_table('sla_policies', schema=None) as batch_op:
         batch_op.add_column(sa.Column('service_credits', sa.JSON(), nullable=True))
     with op.batch_alter_table('sla_clocks', schema=None) as batch_op:
@@ -49,5 +60,6 @@ def downgrade():
     with op.batch_alter_table('sla_policies', schema=None) as batch_op:
         batch_op.drop_column('service_credits')
 
+    op.drop_table('report_subscriptions')
     op.drop_table('service_level_reports')
     # ### end Alembic commands ###
