@@ -75,7 +75,7 @@ def compliance() -> Any:
     try:
         query = _query()
     except InvalidInput as exc:
-        return render_template("reports/compliance.html", form=edge.posted() | request.args,
+        return render_template("reports/compliance.html", form=request.args.to_dict(),
                                errors=exc.errors, rows=None, **_choices()), 422
     filters = _filters(query)
     dimension = report.Dimension(query["by"])

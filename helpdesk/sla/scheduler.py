@@ -83,15 +83,13 @@ class Leader:
                     settings: Settings = self.app.config["HELPDESK"]
                     swept = sweep_all(now=moment, settings=settings, worker=self.holder)
                     closed = auto_close_resolved(now=moment, settings=settings)
-                    # Reports: the subscribed report mails of a finished week or month.
-                    from helpdesk.reports.subscriptions import send_due as send_due_reports
-
-                    send_due_reports(now=moment)
                     result = TickResult(leader=True, swept=swept, closed=tuple(closed))
                 db.session.commit()
                 if self._last_poll is None or moment - self._last_poll >= self.timing.mail_poll:
                     self._last_poll = moment
                     self._poll_mailboxes()
+                if result.swept is not None:
+                    self._queue_report_mails(moment)
                 self._send_mail(moment)
                 self._send_webhooks(moment)
                 if result.swept is not None:
@@ -135,6 +133,21 @@ class Leader:
             if result.sent or result.stopped:
                 log.info("%s", result.summary())
 
+
+    def _queue_report_mails(self, moment: datetime) -> None:
+        """Reports: the subscribed mails of a finished week or month, with the sweep's pace.
+        Its own transaction: a report that fails to render never holds up the sweep."""
+        from helpdesk.reports.subscriptions import send_due as queue_report_mails
+
+        try:
+            queued = queue_report_mails(now=moment)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("report mails failed; the next sweep tries again")
+            return
+        if queued:
+            log.info("%d report mails queued", queued)
 
     def _send_webhooks(self, moment: datetime) -> None:
         """Webhook deliveries, every tick, as the outbox's mail."""

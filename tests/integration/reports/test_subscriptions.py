@@ -61,3 +61,23 @@ def test_only_managers_subscribe_and_once_per_report_and_frequency(org, factory,
         subscribe(lead, report="compliance", frequency="weekly", now=now)
     with pytest.raises(DomainError):
         subscribe(org.local_agent, report="compliance", frequency="weekly", now=now)
+
+
+def test_the_schedulers_leader_queues_the_report_mails_with_its_sweep(database):
+    from datetime import timedelta
+
+    from helpdesk.sla.scheduler import Timing
+    from tests.conftest import Factory
+
+    with database.session() as session:
+        lead = Factory(database.apps[0].config["HELPDESK"]).user(Role.LEAD, locale="en")
+        subscribe(lead, report="volume", frequency="weekly", now=local(11, 20, 9))
+        session.commit()
+    leader = database.leader("a", Timing(tick=timedelta(seconds=1), lease=timedelta(minutes=1),
+                                         sweep=timedelta(seconds=1)))
+    assert leader.tick(local(11, 22, 23)).leader  # Sunday: the week is not over
+    assert leader.tick(local(11, 23, 8)).leader  # Monday
+    assert leader.tick(local(11, 23, 9)).leader
+    with database.session():
+        [mail] = report_mails()
+        assert mail.subject == "Report: Volume and trends, 2026-W47"
