@@ -29,6 +29,10 @@ def main() -> None:
 
     print("== HTTP load: the API under gunicorn against a bare-Flask ceiling (issue #4)")
     http_load.main()
+    from bench import reports
+
+    print("== Reports: SLA compliance and the monthly service-level report (issue #7)")
+    reports.main()
 
 
 if __name__ == "__main__":

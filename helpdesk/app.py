@@ -107,6 +107,7 @@ def _import_models() -> None:
     from helpdesk.core import outbox as _outbox  # noqa: F401
     from helpdesk.mail import models as _mail  # noqa: F401
     from helpdesk.org import models as _org  # noqa: F401
+    from helpdesk.reports import models as _reports  # noqa: F401
     from helpdesk.sla import models as _sla  # noqa: F401
     from helpdesk.tickets import models as _tickets  # noqa: F401
     from helpdesk.tiers import models as _tiers  # noqa: F401
@@ -133,6 +134,10 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(vendors_bp)
     app.register_blueprint(vendor_admin_bp)
+    # Managers' SLA reports.
+    from helpdesk.reports.views import bp as reports_bp
+
+    app.register_blueprint(reports_bp)
 
 
 def _register_error_pages(app: Flask) -> None:

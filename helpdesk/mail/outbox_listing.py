@@ -30,7 +30,7 @@ KIND_LABELS = {"acknowledgement": N_("Acknowledgement to the requester"),
                "reply": N_("Reply to the requester"), "question": N_("Question to the requester"),
                "resolution": N_("Resolution to the requester"),
                "escalation": N_("Escalation notice to a group"), "sla_warning": N_("SLA warning"),
-               "sla_breach": N_("SLA breach")}
+               "sla_breach": N_("SLA breach"), "report": N_("Report mail")}
 STATE_LABELS = {"waiting": N_("Waiting to be sent"), "retrying": N_("Failed; to be tried again"),
                 "given_up": N_("Failed; given up"), "sent": N_("Sent")}
 # The headers a person reads; the MIME plumbing (Content-Type and the like) is left out.

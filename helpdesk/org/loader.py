@@ -229,7 +229,10 @@ def _load_sla(data: dict[str, Any], now: datetime) -> None:
         sla_admin.apply_calendar(_upsert(Calendar, "code", item["code"]), item, now)
     for item in data["sla_policies"]:
         calendar = db.session.scalars(select(Calendar).where(Calendar.code == item["calendar"])).one()
-        sla_admin.apply_sla_policy(_upsert(SlaPolicy, "code", item["code"]), item, calendar, now)
+        policy = _upsert(SlaPolicy, "code", item["code"])
+        sla_admin.apply_sla_policy(policy, item, calendar, now)
+        # Reports: the policy's service-credit rule (none unless the file gives one).
+        policy.service_credits = item["service_credits"]
 
 
 def _load_ola(group: SupportGroup, item: dict[str, Any] | None) -> None:

@@ -112,6 +112,14 @@ class TargetsSchema(_Strict):
     resolution = Minutes(load_default=None)
 
 
+class ServiceCreditSchema(_Strict):
+    """Reports: a month under ``target_percent`` met earns a credit per whole point under."""
+
+    target_percent = fields.Float(required=True, validate=validate.Range(0, 100))
+    credit_percent_per_point = fields.Float(required=True, validate=validate.Range(min=0))
+    max_credit_percent = fields.Float(required=True, validate=validate.Range(0, 100))
+
+
 class SlaPolicySchema(_Strict):
     code = fields.String(required=True, validate=CODE)
     name = fields.String(required=True, validate=validate.Length(1, 200))
@@ -121,6 +129,10 @@ class SlaPolicySchema(_Strict):
     targets = fields.Dict(keys=fields.String(validate=validate.OneOf(["P1", "P2", "P3", "P4"])),
                           values=fields.Nested(TargetsSchema), required=True)
     effects = Effects()
+    # Reports: service credits per metric (first_response, resolution).
+    service_credits = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(["first_response", "resolution"])),
+        values=fields.Nested(ServiceCreditSchema), load_default=None)
 
 
 class OlaSchema(_Strict):

@@ -109,6 +109,9 @@ class SlaPolicy(db.Model):  # type: ignore[name-defined]
     paused_states: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["waiting_for_customer"])
     # {"warning": ["notify"], "breach": ["notify", "raise_priority"]}
     effects: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    # Reports: the service credits a month under target earns, per metric (reports/credits.py):
+    # {"resolution": {"target_percent": 95, "credit_percent_per_point": 2, "max_credit_percent": 10}}
+    service_credits: Mapped[dict[str, dict[str, float]] | None] = mapped_column(JSON)
 
     calendar: Mapped[Calendar] = relationship()
 
@@ -146,6 +149,8 @@ class SlaClock(db.Model):  # type: ignore[name-defined]
         # The sweep's only question: which clocks need attention by now?
         Index("ix_sla_clocks_attention", "next_attention_at"),
         Index("ix_sla_clocks_ticket", "ticket_id", "metric"),
+        # Reports: the clocks decided (stopped) in a period.
+        Index("ix_sla_clocks_stopped", "stopped_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -88,6 +88,8 @@ class Leader:
                 if self._last_poll is None or moment - self._last_poll >= self.timing.mail_poll:
                     self._last_poll = moment
                     self._poll_mailboxes()
+                if result.swept is not None:
+                    self._queue_report_mails(moment)
                 self._send_mail(moment)
                 self._send_webhooks(moment)
                 if result.swept is not None:
@@ -131,6 +133,21 @@ class Leader:
             if result.sent or result.stopped:
                 log.info("%s", result.summary())
 
+
+    def _queue_report_mails(self, moment: datetime) -> None:
+        """Reports: the subscribed mails of a finished week or month, with the sweep's pace.
+        Its own transaction: a report that fails to render never holds up the sweep."""
+        from helpdesk.reports.subscriptions import send_due as queue_report_mails
+
+        try:
+            queued = queue_report_mails(now=moment)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("report mails failed; the next sweep tries again")
+            return
+        if queued:
+            log.info("%d report mails queued", queued)
 
     def _send_webhooks(self, moment: datetime) -> None:
         """Webhook deliveries, every tick, as the outbox's mail."""

@@ -168,6 +168,40 @@ def open_vendor_handoff(page: Page, _reference: str) -> None:
         summary.click()
 
 
+def _this_month() -> tuple[str, str]:
+    """The story's replies stopped their clocks today: this local month has figures."""
+    from helpdesk.reports.period import local_today, month
+
+    today = local_today(utcnow())
+    period = month(today.year, today.month)
+    return period.first_day.isoformat(), period.last_day.isoformat()
+
+
+def open_compliance(page: Page, _reference: str) -> None:
+    first, last = _this_month()
+    page.goto(f"/reports/?first_day={first}&last_day={last}&by=group")
+    expect(page.locator("main tbody tr").first).to_be_visible()
+
+
+def open_tickets_behind(page: Page, reference: str) -> None:
+    open_compliance(page, reference)
+    page.locator("main tbody tr").first.get_by_role("link").first.click()
+    expect(page.locator("main tbody tr").first).to_be_visible()
+
+
+REPORT_PAGES = {
+    "SLA compliance report": Visit(ADMIN, open_compliance),
+    "tickets behind a report figure": Visit(ADMIN, open_tickets_behind),
+    "monthly service-level reports": Visit(ADMIN, "/reports/monthly"),
+    "report mails": Visit(ADMIN, "/reports/subscriptions"),
+    "volume and trends": Visit(
+        ADMIN, lambda page, _ref: page.goto("/reports/volume?first_day={}&last_day={}&unit=week"
+                                            .format(*_this_month()))),
+    "monthly service-level report": Visit(
+        ADMIN, lambda page, _ref: page.goto(f"/reports/monthly/epost/{_this_month()[0][:7]}")),
+}
+
+
 PAGES = {
     "login": Visit(None, "/login"),
     "catalogue": Visit(ANNA, "/portal"),
@@ -192,6 +226,8 @@ PAGES = {
     # External vendors
     "agent ticket with a vendor handoff": Visit(OLOF, open_vendor_handoff),
     "vendors and agreements": Visit(ADMIN, "/admin/vendors"),
+    # Managers' reports
+    **REPORT_PAGES,
 }
 
 

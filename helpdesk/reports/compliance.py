@@ -1,0 +1,195 @@
+"""SLA compliance: how many clocks met their promise, per service, priority, tier, group or
+vendor, with the median and 90th percentile of business time.
+
+Which clocks belong to a period: the clocks that *stopped* in it (the promise was decided
+then: a first reply, a resolution, a vendor's answer). A reopened ticket's resolution clock
+runs on and belongs to the period of its last stop, with all its business time. Clocks
+still running are not counted yet. A clock is breached when the sweep or the stop recorded
+a breach, or its business time exceeds its target.
+
+Percentiles are by nearest rank (the smallest time whose rank is at least p·n), chosen by
+``row_number()`` and ``count()`` windows, which SQLite and PostgreSQL both have.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
+
+from helpdesk.catalogue.models import Service
+from helpdesk.core.i18n import N_
+from helpdesk.extensions import db
+from helpdesk.reports.period import Period
+from helpdesk.sla.models import SLA_METRICS, UC_METRICS, Metric, SlaClock
+from helpdesk.tickets.models import Ticket
+from helpdesk.tiers.models import SupportGroup
+from helpdesk.vendors.models import Vendor, VendorHandoff
+
+
+class Dimension(enum.StrEnum):
+    SERVICE = "service"
+    PRIORITY = "priority"
+    TIER = "tier"
+    GROUP = "group"
+    VENDOR = "vendor"
+
+
+DIMENSION_LABELS = {
+    Dimension.SERVICE: N_("Service"), Dimension.PRIORITY: N_("Priority"),
+    Dimension.TIER: N_("Tier"), Dimension.GROUP: N_("Group"), Dimension.VENDOR: N_("Vendor (UC)"),
+}
+METRIC_LABELS = {
+    Metric.FIRST_RESPONSE: N_("First response"), Metric.RESOLUTION: N_("Resolution"),
+    Metric.UC_RESPONSE: N_("Vendor's first answer"), Metric.UC_RESOLUTION: N_("Vendor's solution"),
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    period: Period
+    service_id: int | None = None
+    tier: int | None = None
+    group_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ComplianceRow:
+    key: int
+    label: str
+    metric: Metric
+    count: int
+    breached: int
+    median_us: int
+    p90_us: int
+
+    @property
+    def met(self) -> int:
+        return self.count - self.breached
+
+    @property
+    def met_percent(self) -> float:
+        return round(100 * self.met / self.count, 1) if self.count else 0.0
+
+
+# The group a clock counts for (``_group``, joined by ``_clocks``): its own (an OLA clock),
+# else the group that has the ticket now, i.e. the one that resolved it.
+_group = SupportGroup
+
+
+def _breached() -> ColumnElement[bool]:
+    return or_(SlaClock.breached_at.is_not(None), SlaClock.elapsed_us > SlaClock.target_us)
+
+
+def _key(dimension: Dimension) -> Any:
+    return {
+        Dimension.SERVICE: Ticket.service_id,
+        Dimension.PRIORITY: Ticket.priority,
+        Dimension.TIER: _group.tier,
+        Dimension.GROUP: _group.id,
+        Dimension.VENDOR: VendorHandoff.vendor_id,
+    }[dimension]
+
+
+def metrics_for(dimension: Dimension) -> frozenset[Metric]:
+    return UC_METRICS if dimension == Dimension.VENDOR else SLA_METRICS
+
+
+def _clocks(dimension: Dimension, filters: Filters, *columns: Any) -> Select[Any]:
+    """The stopped clocks of the period, joined to what the filters and dimension need."""
+    query = (
+        select(*columns)
+        .select_from(SlaClock)
+        .join(Ticket, Ticket.id == SlaClock.ticket_id)
+        .join(_group, _group.id == func.coalesce(SlaClock.group_id, Ticket.assigned_group_id))
+        .where(SlaClock.stopped_at >= filters.period.starts_at,
+               SlaClock.stopped_at < filters.period.ends_at,
+               SlaClock.metric.in_(sorted(metrics_for(dimension))))
+    )
+    if dimension == Dimension.VENDOR:
+        query = query.join(VendorHandoff, VendorHandoff.id == SlaClock.handoff_id)
+    if filters.service_id is not None:
+        query = query.where(Ticket.service_id == filters.service_id)
+    if filters.tier is not None:
+        query = query.where(_group.tier == filters.tier)
+    if filters.group_id is not None:
+        query = query.where(_group.id == filters.group_id)
+    return query
+
+
+def compliance(dimension: Dimension, filters: Filters, *, english: bool = True) -> list[ComplianceRow]:
+    key = _key(dimension)
+    partition = (key, SlaClock.metric)
+    ranked = _clocks(
+        dimension, filters,
+        key.label("key"), SlaClock.metric.label("metric"), SlaClock.elapsed_us.label("elapsed"),
+        case((_breached(), 1), else_=0).label("breached"),
+        func.row_number().over(partition_by=partition, order_by=SlaClock.elapsed_us).label("rank"),
+        func.count().over(partition_by=partition).label("n"),
+    ).subquery()
+
+    def percentile(p: int) -> Any:
+        return func.min(case((ranked.c.rank * 100 >= ranked.c.n * p, ranked.c.elapsed)))
+
+    totals = db.session.execute(
+        select(ranked.c.key, ranked.c.metric, func.count(), func.sum(ranked.c.breached),
+               percentile(50), percentile(90))
+        .group_by(ranked.c.key, ranked.c.metric)
+        .order_by(ranked.c.key, ranked.c.metric)
+    ).all()
+    labels = key_labels(dimension, {row[0] for row in totals}, english=english)
+    return [
+        ComplianceRow(key=row[0], label=labels.get(row[0], str(row[0])), metric=Metric(row[1]),
+                      count=int(row[2]), breached=int(row[3] or 0), median_us=int(row[4] or 0),
+                      p90_us=int(row[5] or 0))
+        for row in totals
+    ]
+
+
+def key_labels(dimension: Dimension, keys: set[int], *, english: bool) -> dict[int, str]:
+    """Names for the keys of the rows: one query for all of them."""
+    if dimension in (Dimension.PRIORITY, Dimension.TIER):
+        prefix = "P" if dimension == Dimension.PRIORITY else ""
+        return {k: f"{prefix}{k}" for k in keys}
+    model: Any = {Dimension.SERVICE: Service, Dimension.GROUP: SupportGroup,
+                  Dimension.VENDOR: Vendor}[dimension]
+    rows = db.session.execute(select(model).where(model.id.in_(keys))).scalars()
+    return {row.id: (getattr(row, "name_en", None) or row.name) if english else row.name
+            for row in rows}
+
+
+@dataclass(frozen=True)
+class TicketBehind:
+    reference: str
+    subject: str
+    confidential: bool
+    priority: int
+    metric: Metric
+    elapsed_us: int
+    target_us: int
+    breached: bool
+    stopped_at: datetime
+
+
+def tickets_behind(dimension: Dimension, filters: Filters, *, key: int | None, metric: Metric | None,
+                   outcome: str, limit: int = 500) -> list[TicketBehind]:
+    """The clocks behind one figure of the report, filtered the same way, longest first."""
+    query = _clocks(
+        dimension, filters, Ticket.reference, Ticket.subject, Ticket.confidential, Ticket.priority,
+        SlaClock.metric, SlaClock.elapsed_us, SlaClock.target_us, _breached(), SlaClock.stopped_at)
+    if key is not None:
+        query = query.where(_key(dimension) == key)
+    if metric is not None:
+        query = query.where(SlaClock.metric == metric)
+    if outcome == "breached":
+        query = query.where(_breached())
+    elif outcome == "met":
+        query = query.where(~_breached())
+    rows = db.session.execute(
+        query.order_by(SlaClock.elapsed_us.desc(), Ticket.reference).limit(limit)).all()
+    return [TicketBehind(reference=r[0], subject=r[1], confidential=r[2], priority=r[3], metric=r[4],
+                         elapsed_us=r[5], target_us=r[6], breached=bool(r[7]), stopped_at=r[8])
+            for r in rows]
