@@ -9,7 +9,7 @@ data looks like what the operations write.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -130,6 +130,24 @@ class DueClocks:
     both: list[int] = field(default_factory=list)  # a warning and a breach at once
 
 
+def raw_datetimes(sqlite: bool) -> tuple[Callable[[datetime | None], Any],
+                                          Callable[[Any], datetime]]:
+    """Writing and reading datetimes in raw rows, past the ORM: on SQLite as the text
+    SQLAlchemy's DateTime writes (isoformat is 4x faster than strftime)."""
+
+    def stamp(value: datetime | None) -> Any:
+        if value is None or not sqlite:
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    def parse(value: Any) -> datetime:
+        if isinstance(value, str):
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    return stamp, parse
+
+
 def generate_clocks(count: int, *, now: datetime, due: int = 100, seed: int = 42) -> DueClocks:
     """Insert ``count`` running SLA clocks on open tickets; ``2 * due`` of them need attention.
 
@@ -151,18 +169,7 @@ def generate_clocks(count: int, *, now: datetime, due: int = 100, seed: int = 42
     from helpdesk.sla.models import Calendar, SlaAlert, SlaClock, SlaPolicy
 
     rng = random.Random(seed)
-    sqlite = db.session.connection().dialect.name == "sqlite"
-
-    def stamp(value: datetime | None) -> Any:
-        # The text SQLAlchemy's DateTime writes on SQLite; isoformat is 4x faster than strftime.
-        if value is None or not sqlite:
-            return value
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-    def parse(value: Any) -> datetime:
-        if isinstance(value, str):
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    stamp, parse = raw_datetimes(db.session.connection().dialect.name == "sqlite")
 
     calendars = {c.id: business_calendar(c) for c in db.session.scalars(select(Calendar))}
     policies = {p.id: p for p in db.session.scalars(select(SlaPolicy))}

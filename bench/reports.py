@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bench.common import demo_app, on_each_database
+from bench.generate import raw_datetimes
 
 TICKETS = int(os.environ.get("HELPDESK_BENCH_REPORT_TICKETS", "1000000"))
 RUNS = 5
@@ -49,17 +50,7 @@ def generate_stopped_clocks(seed: int = 7) -> int:
     from helpdesk.tickets.models import Ticket
 
     rng = random.Random(seed)
-    sqlite = db.session.connection().dialect.name == "sqlite"
-
-    def stamp(value: datetime | None) -> Any:
-        if value is None or not sqlite:
-            return value
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-    def parse(value: Any) -> datetime:
-        if isinstance(value, str):
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    stamp, parse = raw_datetimes(db.session.connection().dialect.name == "sqlite")
 
     policies = {p.id: p for p in db.session.scalars(select(SlaPolicy))}
     service_policy = dict(db.session.execute(  # type: ignore[arg-type]
