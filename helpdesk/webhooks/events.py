@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from helpdesk.api.schemas import WebhookTicket
+from helpdesk.core.bulk import block_local
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
 from helpdesk.tickets.history import Recorded, on_recorded
@@ -76,11 +77,18 @@ def payload(event: str, recorded: Recorded) -> dict[str, Any]:
     }
 
 
+def _active_subscriptions() -> list[WebhookSubscription]:
+    return list(db.session.scalars(
+        select(WebhookSubscription).where(WebhookSubscription.active.is_(True))))
+
+
 def _on_ticket_event(recorded: Recorded) -> None:
     event = _EVENT_OF_KIND[recorded.kind]
-    subscriptions = [s for s in db.session.scalars(
-        select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
-    ) if event in s.events]
+    # Bulk work (the SLA sweep, a group of mails) records hundreds of events: the
+    # subscriptions are read once for the whole block, not once for each event.
+    active = block_local("webhook_subscriptions", _active_subscriptions)
+    subscriptions = [s for s in (active if active is not None else _active_subscriptions())
+                     if event in s.events]
     if not subscriptions:
         return
     body = payload(event, recorded)
