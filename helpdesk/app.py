@@ -92,6 +92,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
     from helpdesk.mail.notifications import register_notifications
     register_notifications()
+    from helpdesk.reports.time_ledger import register_time_ledger
+    register_time_ledger()
     # The REST API and outgoing webhooks.
     from helpdesk.api.setup import init_app as init_api
     init_api(app)

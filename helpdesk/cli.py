@@ -2,7 +2,8 @@
 
 ``helpdesk db upgrade`` (Flask-Migrate), ``helpdesk org load FILE``,
 ``helpdesk demo``, ``helpdesk user create``, ``helpdesk serve``,
-``helpdesk tickets autoclose`` and ``helpdesk mail send``. Each command commits once
+``helpdesk tickets autoclose``, ``helpdesk reports rebuild-time-spent`` and
+``helpdesk mail send``. Each command commits once
 at the end, but ``mail send``, which records each mail as sent as soon as it is.
 """
 
@@ -190,6 +191,21 @@ def tickets_autoclose() -> None:
     closed = auto_close_resolved(now=utcnow(), settings=current_app.config["HELPDESK"])
     db.session.commit()
     click.echo(f"Closed {len(closed)} resolved tickets" + (f": {', '.join(closed)}" if closed else "."))
+
+
+@main.group()
+def reports() -> None:
+    """Manager reports."""
+
+
+@reports.command("rebuild-time-spent")
+@with_appcontext
+def reports_rebuild_time_spent() -> None:
+    """Work out where every resolved ticket's time went again, from the tickets' histories
+    (after an upgrade from a version without the report; resolutions keep it up to date)."""
+    from helpdesk.reports.time_ledger import rebuild
+
+    click.echo(f"Wrote where the time went for {rebuild()} resolved tickets.")
 
 
 @main.group("mail")

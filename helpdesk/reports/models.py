@@ -1,4 +1,5 @@
-"""A manager's decision on a monthly service-level report, with the report as decided."""
+"""A manager's decision on a monthly service-level report, with the report as decided; report
+subscriptions; and where each resolved ticket's time went."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.core.types import UTCDateTime, value_enum
@@ -60,3 +61,22 @@ class ReportSubscription(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class TicketTimeSpent(db.Model):  # type: ignore[name-defined]
+    """Business time a resolved ticket spent with one holder (``time_spent.HOLDERS``) and
+    group, worked out from its history when it was resolved (``time_ledger``), so that the
+    report is one SUM. Rows of a reopened ticket are removed; its next resolution writes
+    them again. ``tier`` is the group's tier at that time."""
+
+    __tablename__ = "ticket_time_spent"
+    __table_args__ = (Index("ix_ticket_time_spent_resolved", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("support_groups.id"))
+    tier: Mapped[int] = mapped_column(Integer)
+    holder: Mapped[str] = mapped_column(String(10))
+    business_us: Mapped[int] = mapped_column(BigInteger)
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime)
