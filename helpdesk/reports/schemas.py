@@ -12,12 +12,14 @@ from helpdesk.reports.exports import FORMATS
 from helpdesk.reports.volume import UNITS
 from helpdesk.sla.models import Metric
 
+CHOOSE_ONE = N_("Choose one of the listed.")
+
 
 class ComplianceQuery(Schema):
     first_day = fields.Date(load_default=None, error_messages={"invalid": N_("Give a date as 2026-10-01.")})
     last_day = fields.Date(load_default=None, error_messages={"invalid": N_("Give a date as 2026-10-31.")})
     by = fields.String(load_default=Dimension.SERVICE.value,
-                       validate=validate.OneOf([d.value for d in Dimension]))
+                       validate=validate.OneOf([d.value for d in Dimension], error=CHOOSE_ONE))
     service = fields.Integer(load_default=None, allow_none=True)
     tier = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 3))
     group = fields.Integer(load_default=None, allow_none=True)
@@ -45,3 +47,11 @@ class DecisionForm(Schema):
 
 class VolumeQuery(ComplianceQuery):
     unit = fields.String(load_default="month", validate=validate.OneOf(UNITS))
+
+
+class TimeSpentQuery(ComplianceQuery):
+    """Where the time went is per service or per group."""
+
+    by = fields.String(load_default=Dimension.SERVICE.value,
+                       validate=validate.OneOf([Dimension.SERVICE.value, Dimension.GROUP.value],
+                                               error=CHOOSE_ONE))

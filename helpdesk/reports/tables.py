@@ -12,6 +12,7 @@ from helpdesk.reports.compliance import (
     Dimension,
     TicketBehind,
 )
+from helpdesk.reports.time_report import COLUMN_LABELS, COLUMNS, TicketTime, TimeRow
 from helpdesk.reports.volume import Volume
 from helpdesk.sla.models import Metric
 
@@ -59,3 +60,18 @@ def monthly_table(report: dict[str, Any], _: Callable[[str], str]) -> Table:
 def volume_table(report: Volume, _: Callable[[str], str]) -> Table:
     headers = [_("Period"), _("Created"), _("Resolved"), _("Open at the end")]
     return headers, [[b.label, b.created, b.resolved, b.open_at_end] for b in report.buckets]
+
+
+def time_spent_table(rows: Sequence[TimeRow], dimension: Dimension, _: Callable[[str], str]) -> Table:
+    headers = [_(DIMENSION_LABELS[dimension]), _("Tickets"),
+               *(_("%(column)s (business hours)") % {"column": _(COLUMN_LABELS[c])} for c in COLUMNS),
+               _("Total (business hours)"), _("Per ticket (business hours)")]
+    return headers, [[r.label, r.tickets, *(_hours(r.spent_us.get(c, 0)) for c in COLUMNS),
+                      _hours(r.total_us), _hours(r.per_ticket_us)] for r in rows]
+
+
+def time_tickets_table(found: Sequence[TicketTime], _: Callable[[str], str]) -> Table:
+    headers = [_("Ticket"), *(_("%(column)s (business hours)") % {"column": _(COLUMN_LABELS[c])}
+                              for c in COLUMNS), _("Total (business hours)")]
+    return headers, [[t.reference, *(_hours(t.spent_us.get(c, 0)) for c in COLUMNS),
+                      _hours(t.total_us)] for t in found]

@@ -1,5 +1,6 @@
 """Report pages for leads and administrators: SLA compliance with the tickets behind each
-figure, and the monthly service-level report with its decision. Every report also downloads
+figure, where the time went, volume and trends, and the monthly service-level report with
+its decision. Every report also downloads
 as CSV and XLSX (``?format=csv``)."""
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from helpdesk.catalogue.models import Service
 from helpdesk.core.errors import DomainError, InvalidInput
 from helpdesk.extensions import db
 from helpdesk.reports import compliance as report
-from helpdesk.reports import exports, service_level, subscriptions, tables, volume
+from helpdesk.reports import exports, service_level, subscriptions, tables, time_report, volume
 from helpdesk.reports.models import Decision
 from helpdesk.reports.period import Period, local_today, parse_month, previous_month
-from helpdesk.reports.schemas import ComplianceQuery, DecisionForm, VolumeQuery
+from helpdesk.reports.schemas import ComplianceQuery, DecisionForm, TimeSpentQuery, VolumeQuery
 from helpdesk.tiers.models import SupportGroup
 from helpdesk.web import edge
 
@@ -40,7 +41,8 @@ def _managers_only() -> None:
 @bp.context_processor
 def _labels() -> dict[str, Any]:
     return {"dimension_labels": report.DIMENSION_LABELS, "metric_labels": report.METRIC_LABELS,
-            "dimensions": list(report.Dimension)}
+            "dimensions": list(report.Dimension), "time_columns": time_report.COLUMNS,
+            "time_column_labels": time_report.COLUMN_LABELS}
 
 
 def _english() -> bool:
@@ -65,6 +67,14 @@ def _filters(query: dict[str, Any]) -> report.Filters:
                           group_id=query["group"])
 
 
+def _form(filters: report.Filters, dimension: report.Dimension) -> dict[str, Any]:
+    """The filters as the page's form shows them again (and its links repeat them)."""
+    return {"first_day": filters.period.first_day.isoformat(),
+            "last_day": filters.period.last_day.isoformat(), "by": dimension.value,
+            "service": filters.service_id or "", "tier": filters.tier or "",
+            "group": filters.group_id or ""}
+
+
 def _choices() -> dict[str, Any]:
     return {"services": db.session.scalars(select(Service).order_by(Service.name)).all(),
             "groups": db.session.scalars(select(SupportGroup).order_by(SupportGroup.name)).all()}
@@ -84,15 +94,50 @@ def compliance() -> Any:
         headers, cells = tables.compliance_table(rows, dimension, gettext)
         return exports.download(query["format"], f"sla-compliance-{filters.period.first_day}",
                                 headers, cells)
-    form = {"first_day": filters.period.first_day.isoformat(),
-            "last_day": filters.period.last_day.isoformat(), "by": dimension.value,
-            "service": query["service"] or "", "tier": query["tier"] or "",
-            "group": query["group"] or ""}
+    form = _form(filters, dimension)
     charts: dict[report.Metric, list[tuple[str, float]]] = {}
     for row in rows:
         charts.setdefault(row.metric, []).append((row.label, row.met_percent))
     return render_template("reports/compliance.html", form=form, errors={}, rows=rows,
                            charts=charts, dimension=dimension, filters=filters, **_choices())
+
+
+@bp.route("/time")
+def time_spent() -> Any:
+    """Where the time went: business time per tier, at vendors and with the customer."""
+    try:
+        query = _query(TimeSpentQuery)
+    except InvalidInput as exc:
+        return render_template("reports/time_spent.html", form=request.args.to_dict(),
+                               errors=exc.errors, rows=None, **_choices()), 422
+    filters = _filters(query)
+    dimension = report.Dimension(query["by"])
+    rows = time_report.where_time_went(dimension, filters, english=_english())
+    if query["format"]:
+        headers, cells = tables.time_spent_table(rows, dimension, gettext)
+        return exports.download(query["format"], f"time-spent-{filters.period.first_day}",
+                                headers, cells)
+    chart = [(r.label, {c: r.percent(c) for c in time_report.COLUMNS}) for r in rows]
+    names = {c: gettext(time_report.COLUMN_LABELS[c]) for c in time_report.COLUMNS}
+    return render_template("reports/time_spent.html", form=_form(filters, dimension), errors={},
+                           rows=rows, dimension=dimension, chart=chart, column_names=names,
+                           **_choices())
+
+
+@bp.route("/time/tickets")
+def time_tickets() -> Any:
+    try:
+        query = _query(TimeSpentQuery)
+    except InvalidInput:
+        abort(400)
+    filters = _filters(query)
+    dimension = report.Dimension(query["by"])
+    found = time_report.tickets_behind(dimension, filters, key=query["key"])
+    if query["format"]:
+        headers, cells = tables.time_tickets_table(found, gettext)
+        return exports.download(query["format"], "time-spent-tickets", headers, cells)
+    return render_template("reports/time_tickets.html", tickets=found, filters=filters,
+                           dimension=dimension, form=_form(filters, dimension), key=query["key"])
 
 
 @bp.route("/volume")

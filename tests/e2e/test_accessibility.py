@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -19,7 +20,7 @@ from helpdesk.core.clock import utcnow
 from helpdesk.extensions import db
 from helpdesk.mail.ingest import receive
 from helpdesk.mail.models import Mailbox
-from helpdesk.tickets.operations import add_reply, create_ticket, take_ticket
+from helpdesk.tickets.operations import add_reply, create_ticket, resolve_ticket, take_ticket
 from helpdesk.tiers.models import SupportGroup
 from helpdesk.tiers.operations import answer_consultation, consult_group, escalate_ticket
 from tests.e2e.live_server import DEMO_PASSWORD, LiveServer
@@ -74,6 +75,14 @@ def story(live_server: LiveServer) -> str:
                      body="Det gäller bara telefonen.\n\nDen 1 mars skrev Lars:\n> Vi tittar på det."),
                 mailbox=mailbox, now=now, settings=settings)
         receive(b"", mailbox=mailbox, now=now, settings=settings)
+        # A resolved ticket, for the report of where the time went.
+        solved = create_ticket(
+            requester=user(ANNA), impact=3, urgency=3, now=now - timedelta(hours=2),
+            settings=settings,
+            service=db.session.scalars(select(Service).where(Service.code == "epost")).one(),
+            subject="Signaturen saknas", description="Min e-postsignatur försvann.")
+        take_ticket(solved, actor=lars, now=now - timedelta(hours=1), settings=settings)
+        resolve_ticket(solved, actor=lars, note="Signaturen är tillbaka.", now=now, settings=settings)
         return ticket.reference
 
 
@@ -189,7 +198,21 @@ def open_tickets_behind(page: Page, reference: str) -> None:
     expect(page.locator("main tbody tr").first).to_be_visible()
 
 
+def open_time_spent(page: Page, _reference: str) -> None:
+    first, last = _this_month()
+    page.goto(f"/reports/time?first_day={first}&last_day={last}&by=group")
+    expect(page.locator("main tbody tr").first).to_be_visible()
+
+
+def open_time_tickets(page: Page, reference: str) -> None:
+    open_time_spent(page, reference)
+    page.locator("main tbody tr").first.get_by_role("link").first.click()
+    expect(page.locator("main tbody tr").first).to_be_visible()
+
+
 REPORT_PAGES = {
+    "where the time went": Visit(ADMIN, open_time_spent),
+    "tickets behind where the time went": Visit(ADMIN, open_time_tickets),
     "SLA compliance report": Visit(ADMIN, open_compliance),
     "tickets behind a report figure": Visit(ADMIN, open_tickets_behind),
     "monthly service-level reports": Visit(ADMIN, "/reports/monthly"),
