@@ -23,9 +23,11 @@ from helpdesk.extensions import db
 from helpdesk.reports.compliance import METRIC_LABELS, Dimension, Filters, compliance
 from helpdesk.reports.models import ReportSubscription
 from helpdesk.reports.period import Period, local_today, previous_month
+from helpdesk.reports.time_report import COLUMN_LABELS, COLUMNS, where_time_went
 from helpdesk.reports.volume import volume
 
-REPORTS = {"compliance": N_("SLA compliance"), "volume": N_("Volume and trends")}
+REPORTS = {"compliance": N_("SLA compliance"), "time": N_("Where the time went"),
+           "volume": N_("Volume and trends")}
 FREQUENCIES = {"weekly": N_("weekly"), "monthly": N_("monthly")}
 MANAGERS = frozenset({Role.LEAD, Role.ADMIN})
 
@@ -71,6 +73,9 @@ def unsubscribe(user: User, subscription_id: int) -> None:
 def _content(report: str, period: Period, now: datetime, locale: str) -> dict[str, Any]:
     if report == "compliance":
         return {"rows": compliance(Dimension.SERVICE, Filters(period), english=locale != "sv")}
+    if report == "time":
+        return {"rows": where_time_went(Dimension.SERVICE, Filters(period), english=locale != "sv"),
+                "columns": COLUMNS, "column_labels": COLUMN_LABELS}
     return {"volume": volume(period, unit="week", now=now)}
 
 

@@ -54,6 +54,18 @@ def test_each_period_is_mailed_once_in_the_leads_language(sla_org, factory, sett
     assert "2026-W44: 1 nya, 2 lösta, 0 öppna vid slutet" in week44.body
 
 
+def test_where_the_time_went_by_mail(sla_org, factory, settings):
+    build_october(sla_org, factory, settings)
+    lead = factory.user(Role.LEAD, locale="en")
+    subscribe(lead, report="time", frequency="monthly", now=local(10, 20, 9))
+    assert send_due(now=local(11, 2, 9)) == 1
+    [mail] = report_mails()
+    assert mail.subject == "Report: Where the time went, 2026-10"
+    name = sla_org.org.service.name_en
+    assert f"{name}: 5 tickets, 54 h in all, 10 h 48 min per ticket" in mail.body
+    assert "  Level 1: 45 h (83.3 %)\n  Waiting for the customer: 9 h (16.7 %)" in mail.body
+
+
 def test_only_managers_subscribe_and_once_per_report_and_frequency(org, factory, now):
     lead = factory.user(Role.LEAD)
     subscribe(lead, report="compliance", frequency="weekly", now=now)
