@@ -1,5 +1,6 @@
-"""Reports benchmark (issue #7): the SLA compliance report and the monthly service-level
-report over 1,000,000 tickets. Target: under 2 s each, on SQLite and PostgreSQL.
+"""Reports benchmark (issue #7): the SLA compliance report, the monthly service-level
+report and where the time went over 1,000,000 tickets. Target: under 2 s each, on SQLite
+and PostgreSQL.
 
 The database is the demo organisation (migrations, org file) with tickets from the bulk
 generator over the year 2026; every resolved or closed ticket of a service with an SLA
@@ -12,6 +13,9 @@ caches), then the median of the warm runs.
 - compliance, the whole year, per group: every stopped clock, the worst case.
 - monthly service-level report of one service for October (results, per priority,
   breaches with references, credits): what the monthly page computes.
+- where the time went, October per service and the whole year per group: every resolved
+  ticket has its ledger rows (its level-1 group; a second group for two in five; the
+  customer for one in four; a vendor for one in ten), as its resolution writes them.
 
 ``python -m bench.reports``; PostgreSQL too when HELPDESK_BENCH_POSTGRES_URL is set.
 HELPDESK_BENCH_REPORT_TICKETS shrinks the database for a trial.
@@ -87,6 +91,45 @@ def generate_stopped_clocks(seed: int = 7) -> int:
     return written
 
 
+def generate_time_spent(seed: int = 11) -> int:
+    """Each resolved ticket's ledger rows (``TicketTimeSpent``); return the count."""
+    from bench.generate import BATCH, _insert_many
+    from helpdesk.extensions import db
+    from helpdesk.reports.models import TicketTimeSpent
+    from helpdesk.tickets.models import Ticket
+    from helpdesk.tiers.models import SupportGroup
+
+    rng = random.Random(seed)
+    stamp, parse = raw_datetimes(db.session.connection().dialect.name == "sqlite")
+    tiers = dict(db.session.execute(select(SupportGroup.id, SupportGroup.tier)).all())
+    tickets = db.session.execute(
+        select(Ticket.id, Ticket.service_id, Ticket.owner_group_id, Ticket.assigned_group_id,
+               Ticket.resolved_at).where(Ticket.resolved_at.is_not(None)).order_by(Ticket.id)).all()
+    columns = ("ticket_id", "service_id", "group_id", "tier", "holder", "business_us", "resolved_at")
+    rows: list[tuple[Any, ...]] = []
+    written = 0
+    hour = 3_600_000_000
+    for ticket in tickets:
+        held = [("working", ticket.owner_group_id)]
+        if ticket.assigned_group_id != ticket.owner_group_id or rng.random() < 0.4:
+            held.append(("working", ticket.assigned_group_id))
+        if rng.random() < 0.25:
+            held.append(("customer", ticket.assigned_group_id))
+        if rng.random() < 0.1:
+            held.append(("vendor", ticket.assigned_group_id))
+        for holder, group_id in dict.fromkeys(held):
+            rows.append((ticket.id, ticket.service_id, group_id, tiers[group_id], holder,
+                         int(rng.uniform(0.1, 30) * hour), stamp(parse(ticket.resolved_at))))
+        if len(rows) >= BATCH:
+            _insert_many(TicketTimeSpent.__table__, columns, rows)
+            written += len(rows)
+            rows = []
+    _insert_many(TicketTimeSpent.__table__, columns, rows)
+    written += len(rows)
+    db.session.commit()
+    return written
+
+
 def run(label: str, url: str, instance: Path) -> None:
     from bench.generate import generate_tickets
     from helpdesk.extensions import db
@@ -99,6 +142,9 @@ def run(label: str, url: str, instance: Path) -> None:
         t0 = time.perf_counter()
         clocks = generate_stopped_clocks()
         print(f"[{label}] build clocks  : {clocks:,} stopped clocks in {time.perf_counter() - t0:.1f} s")
+        t0 = time.perf_counter()
+        spent = generate_time_spent()
+        print(f"[{label}] build ledger  : {spent:,} time rows in {time.perf_counter() - t0:.1f} s")
         if db.engine.dialect.name == "postgresql":
             db.session.connection().exec_driver_sql("ANALYZE")
             db.session.commit()
@@ -129,6 +175,7 @@ def measure(label: str, url: str, instance: Path) -> None:
     from helpdesk.reports.compliance import Dimension, Filters, compliance
     from helpdesk.reports.period import Period, month
     from helpdesk.reports.service_level import build
+    from helpdesk.reports.time_report import where_time_went
 
     os.environ["HELPDESK_INSTANCE_DIR"] = str(instance)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
@@ -153,6 +200,14 @@ def measure(label: str, url: str, instance: Path) -> None:
                     f"{len(report['breaches']):,} breaches listed")
 
         _timed(label, "monthly service-level report      ", monthly)
+
+        def time_rows(rows: list[Any]) -> str:
+            return f"{len(rows)} rows, {sum(r.tickets for r in rows):,} tickets counted per row"
+
+        _timed(label, "time went, October, per service   ",
+               lambda: time_rows(where_time_went(Dimension.SERVICE, Filters(october))))
+        _timed(label, "time went, whole year, per group  ",
+               lambda: time_rows(where_time_went(Dimension.GROUP, Filters(year))))
 
 
 def main() -> None:
