@@ -370,6 +370,12 @@ def sla_org(factory: Factory, org: TieredOrg) -> SlaOrg:
     return SlaOrg(factory, org)
 
 
+@pytest.fixture
+def lead(factory: Factory, sla_org: SlaOrg) -> User:
+    """A group lead of the local helpdesk: the reader of the manager reports."""
+    return factory.user(Role.LEAD, groups=(sla_org.org.local,), name="Lisa Lead")
+
+
 # External vendors (added for tests/integration/vendors) -----------------------------------
 
 from helpdesk.tickets.operations import take_ticket  # noqa: E402

@@ -27,11 +27,6 @@ def october(sla_org, factory, settings):
     return build_october(sla_org, factory, settings)
 
 
-@pytest.fixture
-def lead(factory, sla_org):
-    return factory.user(Role.LEAD, groups=(sla_org.org.local,), name="Lisa Lead")
-
-
 def test_a_lead_reads_where_the_time_went_and_the_tickets_behind_a_row(app, october, lead, sla_org):
     client = person(app, lead)
     page = get(client, f"/reports/time?{OCTOBER}&by=service")

@@ -9,7 +9,6 @@ import zipfile
 
 import pytest
 
-from helpdesk.accounts.models import Role
 from tests.integration.reports.october import build_october
 from tests.support import fast_password_hashing
 from tests.web.helpers import get, person, post
@@ -27,11 +26,6 @@ def october(sla_org, factory, settings):
     sla_org.policy.service_credits = {
         "resolution": {"target_percent": 95, "credit_percent_per_point": 2, "max_credit_percent": 10}}
     return build_october(sla_org, factory, settings)
-
-
-@pytest.fixture
-def lead(factory, sla_org):
-    return factory.user(Role.LEAD, groups=(sla_org.org.local,), name="Lisa Lead")
 
 
 @pytest.mark.parametrize("who", ["requester", "local_agent", "level2_agent"])
