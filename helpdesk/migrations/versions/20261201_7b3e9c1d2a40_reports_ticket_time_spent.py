@@ -34,7 +34,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_time_spent'))
     )
     with op.batch_alter_table('ticket_time_spent', schema=None) as batch_op:
-        batch_op.create_index('ix_ticket_time_spent_resolved', ['resolved_at'], unique=False)
+        batch_op.create_index('ix_ticket_time_spent_resolved', ['resolved_at', 'service_id', 'group_id', 'tier', 'holder', 'business_us', 'ticket_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_time_spent_ticket_id'), ['ticket_id'], unique=False)
 
 
