@@ -5,7 +5,7 @@ reopened, boundary and DST tickets; filters; and the ledger rebuilt from the his
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from helpdesk.extensions import db
 from helpdesk.reports.compliance import Dimension, Filters
@@ -140,3 +140,15 @@ def test_the_ledger_rebuilt_from_the_history_is_the_one_written_live(story, sla_
     assert len(live) == 11  # story: 4 rows; October: 6 resolved tickets, one with two holders
     assert rebuild() == 7
     assert ledger() == live
+
+
+def test_the_rebuild_command_writes_what_a_resolution_wrote(app, story):
+    from helpdesk.cli import main as helpdesk_cli
+
+    db.session.execute(delete(TicketTimeSpent))
+    assert where_time_went(Dimension.SERVICE, Filters(OCTOBER)) == []
+    result = app.test_cli_runner().invoke(helpdesk_cli, ["reports", "rebuild-time-spent"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "Wrote where the time went for 1 resolved tickets."
+    [row] = where_time_went(Dimension.SERVICE, Filters(OCTOBER))
+    assert row.total_us == 15 * HOUR
