@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from helpdesk.accounts.models import User
 from helpdesk.catalogue.models import RequestFormAnswers, Service
@@ -191,10 +192,12 @@ def create_ticket(
             created_at=now,
             updated_at=now,
             updated_by=requester,
-            # A new ticket has none of these yet; saying so spares a query (and a flush) for each
-            # when the clocks, the notifications and the history read them.
-            clocks=[], messages=[], attachments=[], consultations=[], events=[],
         )
+        # A new ticket has none of these yet; saying so spares a query (and a flush) for each
+        # when the clocks, the notifications and the history read them. Set as loaded, not as
+        # changed, so the flush has no collections to look through for what to write.
+        for collection in ("clocks", "messages", "attachments", "consultations", "events"):
+            set_committed_value(ticket, collection, [])
         db.session.add(ticket)
         # Files sent with the form belong to the description, not to a message.
         _store_uploads(ticket, None, requester, uploads, internal=False, now=now, settings=settings)

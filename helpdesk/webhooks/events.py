@@ -49,6 +49,7 @@ EVENT_LABELS = {
     "ticket.sla_breach": N_("SLA breach"),
 }
 _EVENT_OF_KIND = {kind: event for event, kinds in EVENTS.items() for kind in kinds}
+_WEBHOOK_TICKET = WebhookTicket()  # made once: a schema keeps nothing between dumps
 
 
 def register_webhooks() -> None:
@@ -72,7 +73,7 @@ def payload(event: str, recorded: Recorded) -> dict[str, Any]:
         "kind": recorded.kind,
         "occurred_at": recorded.now.isoformat(),
         "actor": recorded.actor.email if recorded.actor is not None else None,
-        "ticket": WebhookTicket().dump(recorded.ticket),
+        "ticket": _WEBHOOK_TICKET.dump(recorded.ticket),
         "details": details,
     }
 
