@@ -17,7 +17,7 @@ from helpdesk.api.http import answer, check_if_match, invalid, load, load_json, 
 from helpdesk.api.listing import list_tickets
 from helpdesk.api.problems import ApiProblem
 from helpdesk.api.uploads import checked_uploads
-from helpdesk.catalogue.models import Service
+from helpdesk.catalogue.queries import service_to_order
 from helpdesk.core.errors import DomainError, InvalidInput, NotFound, TransitionRefused
 from helpdesk.extensions import db
 from helpdesk.tickets import operations as ops
@@ -62,7 +62,7 @@ def tickets_list() -> Response:
 @bp.post("/tickets")
 def ticket_create() -> Response:
     data = load_json(TICKET_CREATE)
-    service = db.session.scalar(select(Service).where(Service.code == data["service"]))
+    service = service_to_order(data["service"])
     if service is None:
         raise ApiProblem(422, "No such service.", errors={"service": ["No such service."]})
     try:
