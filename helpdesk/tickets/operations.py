@@ -166,8 +166,13 @@ def create_ticket(
     if ordering and not service.may_order(requester):
         raise DomainError(N_("Only the authorised orderers of %(service)s may order it."),
                           service=service.name)
-    decision = routed_by or route_level1(route_request_for(service, requester), routing_rules())
-    group = db.session.scalars(select(SupportGroup).where(SupportGroup.code == decision.group)).one()
+    if routed_by is None:
+        decision = route_level1(route_request_for(service, requester), routing_rules())
+        # Routing read the groups a service or a department names: no need to read one again.
+        group = _group_named(decision.group, service.level1_group,
+                             requester.org_unit.local_helpdesk if requester.org_unit else None)
+    else:
+        decision, group = routed_by, _group_named(routed_by.group)
     outermost = not bulk.collecting()
     # Written together: the ticket and its clocks by one flush when the block ends, its
     # history and mail by one statement each (in a group of mails, when the group ends).
@@ -225,6 +230,14 @@ def create_ticket(
         db.session.flush()  # (nothing left to write unless a listener added something)
         db.session.expire(ticket, ["events"])  # its history went in past the ORM: read it anew
     return ticket
+
+
+def _group_named(code: str, *known: SupportGroup | None) -> SupportGroup:
+    """The group with this code: one of ``known`` if it is among them, else from the database."""
+    for group in known:
+        if group is not None and group.code == code:
+            return group
+    return db.session.scalars(select(SupportGroup).where(SupportGroup.code == code)).one()
 
 
 def _with_english_names(params: dict[str, str], service: Service,
