@@ -11,7 +11,7 @@ from helpdesk.catalogue.models import RoutingRule, Service
 from helpdesk.extensions import db
 from helpdesk.org.models import OrgUnit
 from helpdesk.tiers.models import GroupKind, SupportGroup
-from helpdesk.tiers.routing import RouteRequest, Rule
+from helpdesk.tiers.routing import RouteRequest, Rule, needs_service_desk
 
 
 def service_desk_code() -> str | None:
@@ -34,16 +34,17 @@ def _org_unit_of(requester: User) -> OrgUnit | None:
 
 def route_request_for(service: Service, requester: User) -> RouteRequest:
     org_unit = _org_unit_of(requester)
+    helpdesk = org_unit.local_helpdesk.code if org_unit and org_unit.local_helpdesk else None
     return RouteRequest(
         service=service.code,
         category=service.category,
         level1=service.level1.value,
         level1_group=service.level1_group.code if service.level1_group else None,
         org_unit=org_unit.code if org_unit else None,
-        org_unit_helpdesk=(
-            org_unit.local_helpdesk.code if org_unit and org_unit.local_helpdesk else None
-        ),
-        service_desk=service_desk_code(),
+        org_unit_helpdesk=helpdesk,
+        # Looked up only where routing may need it (a rule may still win over it).
+        service_desk=(service_desk_code() if needs_service_desk(service.level1.value, helpdesk)
+                      else None),
         service_name=service.name,
         org_unit_name=org_unit.name if org_unit else "",
     )
