@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, inspect, update
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.orm import InstanceState
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
@@ -257,7 +257,7 @@ def mark_started(started: Iterable[SlaClock], now: datetime) -> None:
 def _new_ola_clock(ticket: Ticket, group: SupportGroup, metric: Metric, now: datetime) -> SlaClock | None:
     # The group's OLA is not among the changes waiting in the session: no flush needed to read it.
     with db.session.no_autoflush:
-        ola = db.session.query(OlaPolicy).filter_by(group_id=group.id).one_or_none()
+        ola = db.session.scalars(select(OlaPolicy).where(OlaPolicy.group_id == group.id)).one_or_none()
     minutes = None
     if ola is not None:
         minutes = ola.take_minutes if metric == Metric.OLA_TAKE else ola.handle_minutes
