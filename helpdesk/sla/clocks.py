@@ -82,11 +82,14 @@ def reschedule(clock: SlaClock) -> None:
 def _new_clock(ticket: Ticket, metric: Metric, *, calendar: Calendar, target_minutes: int,
                warning_percent: int, now: datetime, sla_policy: SlaPolicy | None,
                ola_policy: OlaPolicy | None, group: SupportGroup | None) -> SlaClock:
+    # Only the links it has: a link set to None is one more change for the flush to sort out.
+    links = {name: value for name, value in
+             (("sla_policy", sla_policy), ("ola_policy", ola_policy), ("group", group))
+             if value is not None}
     clock = SlaClock(
         ticket=ticket, metric=metric, calendar=calendar, target_us=_minutes(target_minutes),
         warning_percent=warning_percent, status=ClockStatus.RUNNING, started_at=now,
-        elapsed_us=0, segment_started_at=now, sla_policy=sla_policy, ola_policy=ola_policy,
-        group=group,
+        elapsed_us=0, segment_started_at=now, **links,
     )
     db.session.add(clock)
     reschedule(clock)
