@@ -17,7 +17,7 @@ from helpdesk.api.http import answer, check_if_match, invalid, load, load_json, 
 from helpdesk.api.listing import list_tickets
 from helpdesk.api.problems import ApiProblem
 from helpdesk.api.uploads import checked_uploads
-from helpdesk.catalogue.models import Service
+from helpdesk.catalogue.queries import service_to_order
 from helpdesk.core.errors import DomainError, InvalidInput, NotFound, TransitionRefused
 from helpdesk.extensions import db
 from helpdesk.tickets import operations as ops
@@ -28,6 +28,17 @@ from helpdesk.web import edge
 from helpdesk.workflows.definitions import AGENT, REQUESTER
 
 NO_TICKET = "No such ticket, or you may not see it."
+
+# Made once: a schema keeps nothing between loads and dumps, and making one copies every field.
+TICKET_LIST_QUERY = schemas.TicketListQuery()
+TICKET_PAGE = schemas.TicketPage()
+TICKET_CREATE = schemas.TicketCreate()
+TICKET_OUT = schemas.TicketOut()
+TICKET_EVENT_REQUEST = schemas.TicketEventRequest()
+MESSAGES_OUT = schemas.MessageOut(many=True)
+MESSAGE_FORM = schemas.MessageForm()
+MESSAGE_CREATE = schemas.MessageCreate()
+MESSAGE_OUT = schemas.MessageOut()
 
 
 def visible_ticket(reference: str) -> tuple[Ticket, Access]:
@@ -44,14 +55,14 @@ def visible_ticket(reference: str) -> tuple[Ticket, Access]:
 
 @bp.get("/tickets")
 def tickets_list() -> Response:
-    page = list_tickets(api_user(), load_query(schemas.TicketListQuery()))
-    return answer(schemas.TicketPage(), page)
+    page = list_tickets(api_user(), load_query(TICKET_LIST_QUERY))
+    return answer(TICKET_PAGE, page)
 
 
 @bp.post("/tickets")
 def ticket_create() -> Response:
-    data = load_json(schemas.TicketCreate())
-    service = db.session.scalar(select(Service).where(Service.code == data["service"]))
+    data = load_json(TICKET_CREATE)
+    service = service_to_order(data["service"])
     if service is None:
         raise ApiProblem(422, "No such service.", errors={"service": ["No such service."]})
     try:
@@ -62,7 +73,7 @@ def ticket_create() -> Response:
             channel=Channel.API, now=edge.now(), settings=edge.settings())
     except DomainError as exc:
         raise ApiProblem.from_domain(422, exc, errors={"service": [exc.render(str)]}) from exc
-    return answer(schemas.TicketOut(), ticket, 201, ticket,
+    return answer(TICKET_OUT, ticket, 201, ticket,
                   {"Location": url_for(".ticket_get", reference=ticket.reference)},
                   commit_first=True)
 
@@ -70,7 +81,7 @@ def ticket_create() -> Response:
 @bp.get("/tickets/<reference>")
 def ticket_get(reference: str) -> Response:
     ticket, _ = visible_ticket(reference)
-    return answer(schemas.TicketOut(), ticket, ticket=ticket)
+    return answer(TICKET_OUT, ticket, ticket=ticket)
 
 
 def _confirm(t: Ticket, d: dict[str, Any], **kw: Any) -> None:
@@ -104,7 +115,7 @@ def _allowed(ticket: Ticket, access: Access) -> list[str]:
 @bp.post("/tickets/<reference>/events")
 def ticket_event(reference: str) -> Response:
     ticket, access = visible_ticket(reference)
-    data = load_json(schemas.TicketEventRequest())
+    data = load_json(TICKET_EVENT_REQUEST)
     check_if_match(ticket)
     if Access.NONE < access < Access.ADMIN:
         raise ApiProblem(403, "Only the group that works this ticket now can do this.")
@@ -122,7 +133,7 @@ def ticket_event(reference: str) -> Response:
     except DomainError as exc:
         db.session.rollback()
         raise ApiProblem.from_domain(409, exc, allowed_events=allowed) from exc
-    return answer(schemas.TicketOut(), ticket, ticket=ticket, commit_first=True)
+    return answer(TICKET_OUT, ticket, ticket=ticket, commit_first=True)
 
 
 def _messages_of(ticket: Ticket, access: Access) -> list[Any]:
@@ -132,14 +143,14 @@ def _messages_of(ticket: Ticket, access: Access) -> list[Any]:
 @bp.get("/tickets/<reference>/messages")
 def messages_list(reference: str) -> Response:
     ticket, access = visible_ticket(reference)
-    return answer(schemas.MessageOut(many=True), _messages_of(ticket, access), ticket=ticket)
+    return answer(MESSAGES_OUT, _messages_of(ticket, access), ticket=ticket)
 
 
 def _message_input() -> tuple[dict[str, Any], list[Any]]:
     if request.mimetype == "multipart/form-data":
-        data = load(schemas.MessageForm(), request.form.to_dict(flat=True))
+        data = load(MESSAGE_FORM, request.form.to_dict(flat=True))
         return data, checked_uploads(request.files.getlist("attachments"))
-    return load_json(schemas.MessageCreate()), []
+    return load_json(MESSAGE_CREATE), []
 
 
 @bp.post("/tickets/<reference>/messages")
@@ -162,7 +173,7 @@ def message_create(reference: str) -> Response:
     except DomainError as exc:
         db.session.rollback()
         raise ApiProblem.from_domain(409, exc, allowed_events=_allowed(ticket, access)) from exc
-    return answer(schemas.MessageOut(), message, 201, ticket, commit_first=True)
+    return answer(MESSAGE_OUT, message, 201, ticket, commit_first=True)
 
 
 @bp.get("/tickets/<reference>/attachments/<int:attachment_id>")

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from helpdesk.accounts.models import User
 from helpdesk.catalogue.models import (
@@ -17,6 +18,7 @@ from helpdesk.catalogue.models import (
     service_approvers,
 )
 from helpdesk.extensions import db
+from helpdesk.sla.models import SlaPolicy
 from helpdesk.tickets.models import Ticket
 
 # Retired services keep a page (their tickets link to it) but leave the catalogue's list.
@@ -47,6 +49,14 @@ def orderable_services(search: str = "") -> list[Service]:
 def service_for_portal(code: str) -> Service | None:
     return db.session.scalar(
         select(Service).where(Service.code == code, Service.lifecycle.in_(ON_PORTAL)))
+
+
+def service_to_order(code: str) -> Service | None:
+    """The service by its code, with what creating a ticket on it reads (its level-1 group,
+    its SLA policy and the policy's calendar) in the same query."""
+    return db.session.scalar(select(Service).where(Service.code == code).options(
+        joinedload(Service.level1_group),
+        joinedload(Service.sla_policy).joinedload(SlaPolicy.calendar)))
 
 
 def upcoming_maintenance(service: Service, now: datetime) -> list[MaintenanceWindow]:

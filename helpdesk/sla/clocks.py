@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, inspect, update
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.orm import InstanceState
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
@@ -82,11 +82,14 @@ def reschedule(clock: SlaClock) -> None:
 def _new_clock(ticket: Ticket, metric: Metric, *, calendar: Calendar, target_minutes: int,
                warning_percent: int, now: datetime, sla_policy: SlaPolicy | None,
                ola_policy: OlaPolicy | None, group: SupportGroup | None) -> SlaClock:
+    # Only the links it has: a link set to None is one more change for the flush to sort out.
+    links = {name: value for name, value in
+             (("sla_policy", sla_policy), ("ola_policy", ola_policy), ("group", group))
+             if value is not None}
     clock = SlaClock(
         ticket=ticket, metric=metric, calendar=calendar, target_us=_minutes(target_minutes),
         warning_percent=warning_percent, status=ClockStatus.RUNNING, started_at=now,
-        elapsed_us=0, segment_started_at=now, sla_policy=sla_policy, ola_policy=ola_policy,
-        group=group,
+        elapsed_us=0, segment_started_at=now, **links,
     )
     db.session.add(clock)
     reschedule(clock)
@@ -257,7 +260,7 @@ def mark_started(started: Iterable[SlaClock], now: datetime) -> None:
 def _new_ola_clock(ticket: Ticket, group: SupportGroup, metric: Metric, now: datetime) -> SlaClock | None:
     # The group's OLA is not among the changes waiting in the session: no flush needed to read it.
     with db.session.no_autoflush:
-        ola = db.session.query(OlaPolicy).filter_by(group_id=group.id).one_or_none()
+        ola = db.session.scalars(select(OlaPolicy).where(OlaPolicy.group_id == group.id)).one_or_none()
     minutes = None
     if ola is not None:
         minutes = ola.take_minutes if metric == Metric.OLA_TAKE else ola.handle_minutes

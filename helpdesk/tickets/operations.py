@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from helpdesk.accounts.models import User
 from helpdesk.catalogue.models import RequestFormAnswers, Service
@@ -165,8 +166,13 @@ def create_ticket(
     if ordering and not service.may_order(requester):
         raise DomainError(N_("Only the authorised orderers of %(service)s may order it."),
                           service=service.name)
-    decision = routed_by or route_level1(route_request_for(service, requester), routing_rules())
-    group = db.session.scalars(select(SupportGroup).where(SupportGroup.code == decision.group)).one()
+    if routed_by is None:
+        decision = route_level1(route_request_for(service, requester), routing_rules())
+        # Routing read the groups a service or a department names: no need to read one again.
+        group = _group_named(decision.group, service.level1_group,
+                             requester.org_unit.local_helpdesk if requester.org_unit else None)
+    else:
+        decision, group = routed_by, _group_named(routed_by.group)
     outermost = not bulk.collecting()
     # Written together: the ticket and its clocks by one flush when the block ends, its
     # history and mail by one statement each (in a group of mails, when the group ends).
@@ -191,10 +197,12 @@ def create_ticket(
             created_at=now,
             updated_at=now,
             updated_by=requester,
-            # A new ticket has none of these yet; saying so spares a query (and a flush) for each
-            # when the clocks, the notifications and the history read them.
-            clocks=[], messages=[], attachments=[], consultations=[], events=[],
         )
+        # A new ticket has none of these yet; saying so spares a query (and a flush) for each
+        # when the clocks, the notifications and the history read them. Set as loaded, not as
+        # changed, so the flush has no collections to look through for what to write.
+        for collection in ("clocks", "messages", "attachments", "consultations", "events"):
+            set_committed_value(ticket, collection, [])
         db.session.add(ticket)
         # Files sent with the form belong to the description, not to a message.
         _store_uploads(ticket, None, requester, uploads, internal=False, now=now, settings=settings)
@@ -222,6 +230,14 @@ def create_ticket(
         db.session.flush()  # (nothing left to write unless a listener added something)
         db.session.expire(ticket, ["events"])  # its history went in past the ORM: read it anew
     return ticket
+
+
+def _group_named(code: str, *known: SupportGroup | None) -> SupportGroup:
+    """The group with this code: one of ``known`` if it is among them, else from the database."""
+    for group in known:
+        if group is not None and group.code == code:
+            return group
+    return db.session.scalars(select(SupportGroup).where(SupportGroup.code == code)).one()
 
 
 def _with_english_names(params: dict[str, str], service: Service,

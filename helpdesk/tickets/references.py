@@ -19,14 +19,14 @@ def next_reference(prefix: str, year: int) -> str:
     The UPDATE takes a row lock (PostgreSQL) or the write lock (SQLite), so two
     requests never get the same number; the counter row is created on first use.
     """
+    # On the table, not the entity: no object in the session is a counter worth keeping in
+    # step, so the ORM has nothing to look through (a group of mails holds hundreds of objects).
+    counters = ReferenceCounter.__table__
     bumped = db.session.execute(
-        update(ReferenceCounter)
-        .where(ReferenceCounter.year == year)
-        .values(last_number=ReferenceCounter.last_number + 1)
-        .returning(ReferenceCounter.last_number)
-        # No object in the session is a counter worth keeping in step; without this the
-        # ORM would look through every one of them (a group of mails holds hundreds).
-        .execution_options(synchronize_session=False)
+        update(counters)
+        .where(counters.c.year == year)
+        .values(last_number=counters.c.last_number + 1)
+        .returning(counters.c.last_number)
     ).scalar_one_or_none()
     if bumped is None:
         try:

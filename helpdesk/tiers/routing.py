@@ -61,6 +61,13 @@ class NoRoute(DomainError):
     """The organisation has no group to receive this ticket."""
 
 
+def needs_service_desk(level1: str, org_unit_helpdesk: str | None) -> bool:
+    """Whether a ticket no rule matches goes to the central service desk (so the caller must
+    name it in the RouteRequest): not when the service names a group, nor when it allows
+    local support and the requester's department has a local helpdesk."""
+    return level1 != GROUP and not (level1 == LOCAL_HELPDESK and org_unit_helpdesk)
+
+
 def route_level1(request: RouteRequest, rules: Sequence[Rule] = ()) -> RoutingDecision:
     for number, rule in enumerate(rules, start=1):
         if rule.matches(request.service, request.category, request.org_unit):
@@ -83,6 +90,7 @@ def route_level1(request: RouteRequest, rules: Sequence[Rule] = ()) -> RoutingDe
                "and the service allows local support."),
             {"org_unit": request.org_unit_name or request.org_unit or ""},
         )
+    assert needs_service_desk(request.level1, request.org_unit_helpdesk)
     if not request.service_desk:
         raise NoRoute(N_("No support group can receive this ticket: the organisation has no "
                          "central service desk. Please tell the helpdesk administrator."))

@@ -49,6 +49,7 @@ EVENT_LABELS = {
     "ticket.sla_breach": N_("SLA breach"),
 }
 _EVENT_OF_KIND = {kind: event for event, kinds in EVENTS.items() for kind in kinds}
+_WEBHOOK_TICKET = WebhookTicket()  # made once: a schema keeps nothing between dumps
 
 
 def register_webhooks() -> None:
@@ -72,14 +73,16 @@ def payload(event: str, recorded: Recorded) -> dict[str, Any]:
         "kind": recorded.kind,
         "occurred_at": recorded.now.isoformat(),
         "actor": recorded.actor.email if recorded.actor is not None else None,
-        "ticket": WebhookTicket().dump(recorded.ticket),
+        "ticket": _WEBHOOK_TICKET.dump(recorded.ticket),
         "details": details,
     }
 
 
-def _active_subscriptions() -> list[WebhookSubscription]:
-    return list(db.session.scalars(
-        select(WebhookSubscription).where(WebhookSubscription.active.is_(True))))
+def _active_subscriptions() -> list[tuple[int, list[str]]]:
+    """Each active subscription's id and events: all a delivery needs, read without objects."""
+    return [(row.id, row.events) for row in db.session.execute(
+        select(WebhookSubscription.id, WebhookSubscription.events)
+        .where(WebhookSubscription.active.is_(True)).order_by(WebhookSubscription.id))]
 
 
 def _on_ticket_event(recorded: Recorded) -> None:
@@ -87,12 +90,12 @@ def _on_ticket_event(recorded: Recorded) -> None:
     # Bulk work (the SLA sweep, a group of mails) records hundreds of events: the
     # subscriptions are read once for the whole block, not once for each event.
     active = block_local("webhook_subscriptions", _active_subscriptions)
-    subscriptions = [s for s in (active if active is not None else _active_subscriptions())
-                     if event in s.events]
-    if not subscriptions:
+    subscribed = [ident for ident, events in
+                  (active if active is not None else _active_subscriptions()) if event in events]
+    if not subscribed:
         return
     body = payload(event, recorded)
-    for subscription in subscriptions:
+    for subscription_id in subscribed:
         db.session.add(WebhookDelivery(
-            subscription=subscription, ticket=recorded.ticket, event=event, payload=body,
+            subscription_id=subscription_id, ticket=recorded.ticket, event=event, payload=body,
             created_at=recorded.now, attempts=0, next_attempt_at=recorded.now))
