@@ -50,6 +50,24 @@ def test_the_same_figures_per_priority_tier_and_group(october, sla_org):
     assert compliance(Dimension.GROUP, Filters(OCTOBER, tier=2)) == []
 
 
+def test_percentiles_are_nearest_ranks_on_a_larger_month(sla_org, factory, settings):
+    from datetime import timedelta
+
+    from helpdesk.tickets.operations import resolve_ticket, take_ticket
+    from tests.integration.reports.october import local
+
+    org = sla_org.org
+    # Seventy tickets solved in 1, 2, … 70 minutes: the median is rank 35 (35 · 100 ≥ 70 · 50)
+    # and the 90th percentile rank 63, on both databases' ways of ranking.
+    for minutes in range(1, 71):
+        ticket = factory.ticket(org.requester, org.service, local(10, 7, 9))
+        take_ticket(ticket, actor=org.local_agent, now=local(10, 7, 9), settings=settings)
+        resolve_ticket(ticket, actor=org.local_agent, note="Löst.",
+                       now=local(10, 7, 9) + timedelta(minutes=minutes), settings=settings)
+    [row] = [r for r in compliance(Dimension.SERVICE, Filters(OCTOBER)) if r.metric == Metric.RESOLUTION]
+    assert (row.count, row.median_us, row.p90_us) == (70, 35 * HOUR // 60, 63 * HOUR // 60)
+
+
 def test_september_and_november_hold_the_boundary_tickets(october, sla_org):
     september = figures(compliance(Dimension.PRIORITY, Filters(month(2026, 9))))
     november = figures(compliance(Dimension.PRIORITY, Filters(month(2026, 11))))
