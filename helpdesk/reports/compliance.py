@@ -112,12 +112,15 @@ def _clocks(dimension: Dimension, filters: Filters, *columns: Any) -> Select[Any
     )
     if dimension == Dimension.VENDOR:
         query = query.join(VendorHandoff, VendorHandoff.id == SlaClock.handoff_id)
-    if filters.service_id is not None:
-        query = query.where(Ticket.service_id == filters.service_id)
-    if filters.tier is not None:
-        query = query.where(_group.tier == filters.tier)
-    if filters.group_id is not None:
-        query = query.where(_group.id == filters.group_id)
+    return filtered(query, filters, service=Ticket.service_id, tier=_group.tier, group=_group.id)
+
+
+def filtered(query: Select[Any], filters: Filters, *, service: Any, tier: Any, group: Any) -> Select[Any]:
+    """``query`` kept to the filters' service, tier and group, as these columns name them."""
+    for column, wanted in ((service, filters.service_id), (tier, filters.tier),
+                           (group, filters.group_id)):
+        if wanted is not None:
+            query = query.where(column == wanted)
     return query
 
 

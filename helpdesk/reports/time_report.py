@@ -17,7 +17,7 @@ from sqlalchemy import Select, func, select
 
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
-from helpdesk.reports.compliance import Dimension, Filters, key_labels
+from helpdesk.reports.compliance import Dimension, Filters, filtered, key_labels
 from helpdesk.reports.models import TicketTimeSpent
 from helpdesk.reports.time_spent import WORKING
 from helpdesk.tickets.models import Ticket
@@ -64,13 +64,8 @@ def _key(dimension: Dimension) -> Any:
 def _rows(filters: Filters, *columns: Any) -> Select[Any]:
     query = select(*columns).where(TicketTimeSpent.resolved_at >= filters.period.starts_at,
                                    TicketTimeSpent.resolved_at < filters.period.ends_at)
-    if filters.service_id is not None:
-        query = query.where(TicketTimeSpent.service_id == filters.service_id)
-    if filters.tier is not None:
-        query = query.where(TicketTimeSpent.tier == filters.tier)
-    if filters.group_id is not None:
-        query = query.where(TicketTimeSpent.group_id == filters.group_id)
-    return query
+    return filtered(query, filters, service=TicketTimeSpent.service_id, tier=TicketTimeSpent.tier,
+                    group=TicketTimeSpent.group_id)
 
 
 def where_time_went(dimension: Dimension, filters: Filters, *, english: bool = True) -> list[TimeRow]:
