@@ -90,6 +90,13 @@ def queue_row(table: Table, row: dict[str, Any]) -> bool:
     return True
 
 
+def queued_rows(table: Table) -> list[dict[str, Any]]:
+    """The rows for ``table`` queued so far in the open block (none outside a block): what a
+    reader inside the block must add to what its queries see."""
+    queued = _queued.get()
+    return list(queued.get(table, ())) if queued is not None else []
+
+
 @contextmanager
 def inserted_together() -> Iterator[None]:
     """Rows queued inside are inserted when the block ends without an error."""

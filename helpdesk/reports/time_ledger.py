@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, select
 
 from helpdesk.catalogue.models import Service
+from helpdesk.core import bulk
 from helpdesk.extensions import db
 from helpdesk.reports.models import TicketTimeSpent
 from helpdesk.reports.time_spent import Step, spans, time_spent
@@ -54,6 +55,10 @@ def write_time_spent(ticket: Ticket, *, resolved_at: datetime) -> int:
         select(TicketEvent.at, TicketEvent.to_status, TicketEvent.to_group_id)
         .where(TicketEvent.ticket_id == ticket.id)
         .order_by(TicketEvent.at, TicketEvent.id))]
+    # Inside a bulk block the block's own history rows are still queued, after those above.
+    steps += [Step(row["at"], row["to_status"], row["to_group_id"])
+              for row in bulk.queued_rows(TicketEvent.__table__) if row["ticket_id"] == ticket.id]
+    steps.sort(key=lambda step: step.at)  # stable: rows of the same moment keep their order
     totals = time_spent(spans(steps, resolved_at), _calendar_of(ticket))
     if not totals:
         return 0

@@ -152,3 +152,18 @@ def test_the_rebuild_command_writes_what_a_resolution_wrote(app, story):
     assert result.output.strip() == "Wrote where the time went for 1 resolved tickets."
     [row] = where_time_went(Dimension.SERVICE, Filters(OCTOBER))
     assert row.total_us == 15 * HOUR
+
+
+def test_a_resolution_inside_a_bulk_block_sees_the_blocks_own_history(sla_org, factory, settings):
+    from helpdesk.core.bulk import inserted_together
+
+    org = sla_org.org
+    ticket = factory.ticket(org.requester, org.service, local(10, 19, 9))
+    with inserted_together():  # as a group of mails or the SLA sweep writes
+        escalate_ticket(ticket, to_group=org.level2, actor=org.local_agent, reason="Servern",
+                        now=local(10, 19, 10), settings=settings)
+        take_ticket(ticket, actor=org.level2_agent, now=local(10, 19, 10), settings=settings)
+        resolve_ticket(ticket, actor=org.level2_agent, note="Löst.", now=local(10, 19, 13),
+                       settings=settings)
+    [row] = where_time_went(Dimension.SERVICE, Filters(OCTOBER))
+    assert hours(row) == {"level_1": 1.0, "level_2": 3.0}
