@@ -1,7 +1,6 @@
 """Report pages for leads and administrators: SLA compliance with the tickets behind each
 figure, where the time went, volume and trends, and the monthly service-level report with
-its decision. Every report also downloads
-as CSV and XLSX (``?format=csv``)."""
+its decision. Every report also downloads as CSV and XLSX (``?format=csv``)."""
 
 from __future__ import annotations
 
