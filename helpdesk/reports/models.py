@@ -64,10 +64,10 @@ class ReportSubscription(db.Model):  # type: ignore[name-defined]
 
 
 class TicketTimeSpent(db.Model):  # type: ignore[name-defined]
-    """Business time a resolved ticket spent with one holder (``time_spent.HOLDERS``) and
-    group, worked out from its history when it was resolved (``time_ledger``), so that the
-    report is one SUM. Rows of a reopened ticket are removed; its next resolution writes
-    them again. ``tier`` is the group's tier at that time."""
+    """Business time a resolved ticket spent with one holder (working, vendor, customer or
+    approval: ``time_spent``) and group, worked out from its history when it was resolved
+    (``time_ledger``), so that the report is one SUM. Rows of a reopened ticket are removed;
+    its next resolution writes them again. ``tier`` is the group's tier at that time."""
 
     __tablename__ = "ticket_time_spent"
     __table_args__ = (

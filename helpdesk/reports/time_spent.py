@@ -22,7 +22,6 @@ WORKING = "working"
 VENDOR = "vendor"
 CUSTOMER = "customer"
 APPROVAL = "approval"
-HOLDERS = (WORKING, VENDOR, CUSTOMER, APPROVAL)
 
 _HOLDER_OF_STATUS = {
     "waiting_for_vendor": VENDOR,

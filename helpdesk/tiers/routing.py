@@ -90,7 +90,6 @@ def route_level1(request: RouteRequest, rules: Sequence[Rule] = ()) -> RoutingDe
                "and the service allows local support."),
             {"org_unit": request.org_unit_name or request.org_unit or ""},
         )
-    assert needs_service_desk(request.level1, request.org_unit_helpdesk)
     if not request.service_desk:
         raise NoRoute(N_("No support group can receive this ticket: the organisation has no "
                          "central service desk. Please tell the helpdesk administrator."))

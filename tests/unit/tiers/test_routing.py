@@ -11,6 +11,7 @@ from helpdesk.tiers.routing import (
     NoRoute,
     RouteRequest,
     Rule,
+    needs_service_desk,
     route_level1,
 )
 
@@ -128,3 +129,16 @@ def test_reasons_name_the_service_and_department_as_people_know_them():
                           "by the central service desk.")
     group = route_level1(RouteRequest(**{**vars(request(GROUP, level1_group="sekr")), **named}))
     assert said(group) == "The service E-post och kalender is supported at level 1 by a named group."
+
+
+@pytest.mark.parametrize("level1", [LOCAL_HELPDESK, SERVICE_DESK, GROUP])
+@pytest.mark.parametrize("helpdesk", ["kemi-helpdesk", None])
+def test_the_service_desk_is_needed_exactly_where_routing_falls_to_it(level1, helpdesk):
+    # The ticket form looks the service desk up only where this says routing needs it.
+    unrouted = request(level1, level1_group="natverk", org_unit_helpdesk=helpdesk,
+                       service_desk=None)
+    if needs_service_desk(level1, helpdesk):
+        with pytest.raises(NoRoute):
+            route_level1(unrouted)
+    else:
+        assert route_level1(unrouted).group != "servicedesk"
