@@ -111,6 +111,7 @@ def _import_models() -> None:
     from helpdesk.org import models as _org  # noqa: F401
     from helpdesk.reports import models as _reports  # noqa: F401
     from helpdesk.sla import models as _sla  # noqa: F401
+    from helpdesk.tickets import intake as _intake  # noqa: F401
     from helpdesk.tickets import models as _tickets  # noqa: F401
     from helpdesk.tiers import models as _tiers  # noqa: F401
     from helpdesk.vendors import models as _vendors  # noqa: F401

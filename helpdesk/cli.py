@@ -193,6 +193,29 @@ def tickets_autoclose() -> None:
     click.echo(f"Closed {len(closed)} resolved tickets" + (f": {', '.join(closed)}" if closed else "."))
 
 
+@tickets.command("intake")
+@click.option("--every", type=click.FloatRange(min=0.05), default=None,
+              help="Keep going: look for new requests this often, in seconds (a dedicated "
+                   "intake worker beside the scheduler, which also does this each second).")
+@with_appcontext
+def tickets_intake(every: float | None) -> None:
+    """Create the tickets of the API requests accepted with Prefer: respond-async."""
+    import time
+
+    from flask import current_app
+
+    from helpdesk.tickets.intake import drain
+
+    while True:
+        result = drain(now=utcnow, settings=current_app.config["HELPDESK"])
+        db.session.remove()
+        if every is None or result.created or result.rejected:
+            click.echo(f"{result.created} tickets created, {result.rejected} requests rejected.")
+        if every is None:
+            return
+        time.sleep(every)
+
+
 @main.group()
 def reports() -> None:
     """Manager reports."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, request
 
 from helpdesk.api.auth import SAFE_METHODS, authenticate_request
+from helpdesk.api.http import prefers_async
 from helpdesk.core.concurrency import write_intent
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -13,8 +14,11 @@ PUBLIC_ENDPOINTS = frozenset({"api.openapi_document", "api.reference"})
 
 @bp.before_request
 def _authenticate() -> None:
-    if request.method not in SAFE_METHODS:
-        g.write_intent = write_intent.set(True)  # before the first query begins the transaction
+    # Before the first query begins the transaction. A ticket request accepted for later
+    # reads first and then writes its one row in a transaction of its own (tickets.intake).
+    if request.method not in SAFE_METHODS and not (request.endpoint == "api.ticket_create"
+                                                   and prefers_async()):
+        g.write_intent = write_intent.set(True)
     if request.endpoint not in PUBLIC_ENDPOINTS:
         authenticate_request()
 

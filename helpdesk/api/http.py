@@ -53,6 +53,13 @@ def load_query(schema: Schema) -> dict[str, Any]:
     return load(schema, request.args.to_dict(flat=True), status=400)
 
 
+def prefers_async() -> bool:
+    """Whether the caller sent ``Prefer: respond-async`` (RFC 7240), among other preferences."""
+    preferences = request.headers.get("Prefer", "")
+    return any(p.split(";")[0].split("=")[0].strip().lower() == "respond-async"
+               for p in preferences.split(","))
+
+
 def invalid(exc: InvalidInput) -> ApiProblem:
     return ApiProblem(422, "Please correct the fields named in errors.", errors=exc.errors)
 

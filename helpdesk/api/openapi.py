@@ -16,7 +16,7 @@ from helpdesk.api import schemas
 
 _SCHEMAS = ("TicketCreate", "TicketEventRequest", "MessageCreate", "MessageForm", "TicketOut",
             "TicketPage", "AttachmentOut", "MessageOut", "ServiceOut", "GroupOut", "ClockLineOut",
-            "ClockOut", "MeOut", "Problem")
+            "ClockOut", "MeOut", "IntakeOut", "Problem")
 
 _STRING = {"schema": {"type": "string"}}
 _ETAG = {"ETag": {**_STRING, "description": "The ticket's version; send it back as If-Match."}}
@@ -24,6 +24,13 @@ _REFERENCE = {"name": "reference", "in": "path", "required": True,
               "schema": {"type": "string", "maxLength": 32}, "example": "HD-2026-000001"}
 _IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
              "description": "The ETag you have; a stale one gets 412 and changes nothing."}
+_PREFER = {"name": "Prefer", "in": "header", "required": False,
+           "schema": {"type": "string", "enum": ["respond-async"]},
+           "description": "respond-async (RFC 7240): the request is checked and accepted at once "
+                          "(202), and the ticket is created moments later, with its clocks "
+                          "counting from the acceptance. Follow Location to learn its reference."}
+_INTAKE_ID = {"name": "intake_id", "in": "path", "required": True,
+              "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
 _TICKET_LINKS = {"GetTicket": "ticket_get", "TicketMessages": "messages_list",
                  "WriteMessage": "message_create", "FireEvent": "ticket_event",
                  "TicketSla": "ticket_sla"}
@@ -65,6 +72,15 @@ def _ok(schema: str | dict[str, Any], description: str, *, etag: bool = False,
     return response
 
 
+def _accepted() -> dict[str, Any]:
+    response = _ok("IntakeOut", "Accepted (Prefer: respond-async): the ticket is created shortly.",
+                   headers={"Location": _STRING, "Preference-Applied": _STRING,
+                            "Retry-After": _STRING})
+    response["links"] = {"GetIntake": {"operationId": "intake_get",
+                                       "parameters": {"intake_id": "$response.body#/id"}}}
+    return response
+
+
 def _json_body(schema: str, example: dict[str, Any] | None = None) -> dict[str, Any]:
     media: dict[str, Any] = {"schema": schema}
     if example:
@@ -85,9 +101,20 @@ def _operations() -> dict[str, dict[str, Any]]:
                      "requestBody": _json_body("TicketCreate", {
                          "service": "epost", "subject": "Outlook startar inte",
                          "description": "Inget händer.", "impact": 2, "urgency": 2}),
+                     "parameters": [_PREFER],
                      "responses": {"201": _ok("TicketOut", "The new ticket.", etag=True, links=True,
                                               headers={"Location": _STRING}),
+                                   "202": _accepted(),
                                    **_problems(400, 403, 413, 415, 422)}},
+        },
+        "/ticket-intake/{intake_id}": {
+            "get": {"operationId": "intake_get", "summary": "A ticket request accepted for later",
+                    "description": "pending until the ticket is created (then its reference), or "
+                                   "rejected with the reason. Yours only; kept for 7 days.",
+                    "parameters": [_INTAKE_ID],
+                    "responses": {"200": _ok("IntakeOut", "The request and what became of it.",
+                                             headers={"Retry-After": _STRING}),
+                                  **_problems(404)}},
         },
         "/tickets/{reference}": {
             "get": {"operationId": "ticket_get", "summary": "One ticket",

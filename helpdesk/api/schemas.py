@@ -260,6 +260,19 @@ class MeOut(Schema):
     token_scope = fields.String()
 
 
+class IntakeOut(Schema):
+    """A ticket request accepted with Prefer: respond-async, and what became of it."""
+
+    id = fields.Integer()
+    status = fields.String(metadata={"enum": ["pending", "created", "rejected"]})
+    accepted_at = fields.DateTime(metadata={"description": "When the request was accepted: "
+                                                           "the ticket's SLA clocks start here."})
+    processed_at = fields.DateTime(allow_none=True)
+    ticket = fields.String(allow_none=True, metadata={"description": "The new ticket's reference "
+                                                                     "once created."})
+    reason = fields.String(allow_none=True, metadata={"description": "Why it was rejected."})
+
+
 class Problem(Schema):
     """RFC 9457 problem details."""
 

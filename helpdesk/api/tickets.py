@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, request, send_file, url_for
+from flask_babel import get_locale
 from sqlalchemy import select
 
 from helpdesk.accounts import permissions
@@ -13,13 +14,22 @@ from helpdesk.accounts.permissions import Access
 from helpdesk.api import schemas
 from helpdesk.api.auth import api_user
 from helpdesk.api.blueprint import bp
-from helpdesk.api.http import answer, check_if_match, invalid, load, load_json, load_query
+from helpdesk.api.http import (
+    answer,
+    check_if_match,
+    invalid,
+    load,
+    load_json,
+    load_query,
+    prefers_async,
+)
 from helpdesk.api.listing import list_tickets
 from helpdesk.api.problems import ApiProblem
 from helpdesk.api.uploads import checked_uploads
 from helpdesk.catalogue.queries import service_to_order
 from helpdesk.core.errors import DomainError, InvalidInput, NotFound, TransitionRefused
 from helpdesk.extensions import db
+from helpdesk.tickets import intake
 from helpdesk.tickets import operations as ops
 from helpdesk.tickets.agent_views import ACTIONS
 from helpdesk.tickets.attachments import storage_path
@@ -39,6 +49,7 @@ MESSAGES_OUT = schemas.MessageOut(many=True)
 MESSAGE_FORM = schemas.MessageForm()
 MESSAGE_CREATE = schemas.MessageCreate()
 MESSAGE_OUT = schemas.MessageOut()
+INTAKE_OUT = schemas.IntakeOut()
 
 
 def visible_ticket(reference: str) -> tuple[Ticket, Access]:
@@ -62,6 +73,8 @@ def tickets_list() -> Response:
 @bp.post("/tickets")
 def ticket_create() -> Response:
     data = load_json(TICKET_CREATE)
+    if prefers_async():
+        return _accept_for_later(data)
     service = service_to_order(data["service"])
     if service is None:
         raise ApiProblem(422, "No such service.", errors={"service": ["No such service."]})
@@ -76,6 +89,33 @@ def ticket_create() -> Response:
     return answer(TICKET_OUT, ticket, 201, ticket,
                   {"Location": url_for(".ticket_get", reference=ticket.reference)},
                   commit_first=True)
+
+
+def _accept_for_later(data: dict[str, Any]) -> Response:
+    try:
+        accepted = intake.accept_request(api_user(), data, now=edge.now())
+    except DomainError as exc:
+        raise ApiProblem.from_domain(422, exc, errors={"service": [exc.render(str)]}) from exc
+    return answer(INTAKE_OUT, _intake_view(accepted), 202, headers={
+        "Location": url_for(".intake_get", intake_id=accepted.id),
+        "Preference-Applied": "respond-async", "Retry-After": "1"}, commit_first=True)
+
+
+def _intake_view(accepted: intake.TicketIntake) -> dict[str, Any]:
+    return {"id": accepted.id, "status": accepted.status.value,
+            "accepted_at": accepted.accepted_at, "processed_at": accepted.processed_at,
+            "ticket": accepted.ticket.reference if accepted.ticket else None,
+            "reason": accepted.reason_in(str(get_locale() or "en")) if accepted.reason else None}
+
+
+@bp.get("/ticket-intake/<int:intake_id>")
+def intake_get(intake_id: int) -> Response:
+    """A request accepted for later: pending, created (with the ticket) or rejected (why)."""
+    accepted = intake.intake_of(api_user(), intake_id)
+    if accepted is None:
+        raise ApiProblem(404, "No such ticket request, or it is not yours.")
+    headers = {"Retry-After": "1"} if accepted.status == intake.IntakeStatus.PENDING else {}
+    return answer(INTAKE_OUT, _intake_view(accepted), headers=headers)
 
 
 @bp.get("/tickets/<reference>")

@@ -42,6 +42,9 @@ class Timing:
     lease: timedelta  # how long a lease lasts without renewal (takeover time)
     sweep: timedelta  # how often the leader sweeps
     mail_poll: timedelta = timedelta(minutes=1)  # how often the leader reads the IMAP mailboxes
+    # How often every process creates the tickets of requests accepted for later (the API's
+    # Prefer: respond-async): not the leader's alone, as each claims its own requests.
+    intake: timedelta = timedelta(seconds=1)
 
     @classmethod
     def from_environment(cls) -> Timing:
@@ -51,7 +54,8 @@ class Timing:
         return cls(tick=seconds("HELPDESK_SCHEDULER_TICK_SECONDS", 10),
                    lease=seconds("HELPDESK_SCHEDULER_LEASE_SECONDS", 30),
                    sweep=seconds("HELPDESK_SWEEP_SECONDS", 30),
-                   mail_poll=seconds("HELPDESK_MAIL_POLL_SECONDS", 60))
+                   mail_poll=seconds("HELPDESK_MAIL_POLL_SECONDS", 60),
+                   intake=seconds("HELPDESK_INTAKE_SECONDS", 1))
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,25 @@ class Leader:
                      result.retrying, result.failed)
 
 
+def create_accepted_tickets(app: Flask) -> int:
+    """The intake job: tickets for the requests accepted since the last run."""
+    from helpdesk.tickets.intake import drain
+
+    with app.app_context():
+        try:
+            result = drain(now=utcnow, settings=app.config["HELPDESK"])
+        except Exception:
+            db.session.rollback()
+            log.exception("ticket intake failed; the next run tries again")
+            return 0
+        finally:
+            db.session.remove()
+    if result.created or result.rejected:
+        log.info("intake: %d tickets created, %d requests rejected", result.created,
+                 result.rejected)
+    return result.created
+
+
 def freeze_startup_objects() -> None:
     """Keep what start-up built out of later garbage collections.
 
@@ -178,4 +201,7 @@ def build(app: Flask, *, background: bool, timing: Timing | None = None) -> tupl
     scheduler.add_job(leader.tick, "interval", seconds=timing.tick.total_seconds(),
                       next_run_time=datetime.now().astimezone(), max_instances=1, coalesce=True,
                       id="tick")
+    scheduler.add_job(create_accepted_tickets, "interval", args=[app],
+                      seconds=timing.intake.total_seconds(), max_instances=1, coalesce=True,
+                      id="intake")
     return scheduler, leader

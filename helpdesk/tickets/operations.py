@@ -136,6 +136,18 @@ def _store_uploads(
                                                         stored.storage_key))
 
 
+def check_may_create(service: Service, requester: User, ticket_type: TicketType) -> None:
+    """What must hold before a ticket on ``service`` is created; DomainError says why not."""
+    if not service.orderable:
+        raise DomainError(
+            N_("The service %(service)s cannot be ordered now (%(lifecycle)s)."),
+            service=service.name, lifecycle=label_for(LIFECYCLE_LABELS, service.lifecycle.value),
+        )
+    if ticket_type == TicketType.SERVICE_REQUEST and not service.may_order(requester):
+        raise DomainError(N_("Only the authorised orderers of %(service)s may order it."),
+                          service=service.name)
+
+
 def create_ticket(
     *,
     requester: User,
@@ -157,15 +169,8 @@ def create_ticket(
     """A new ticket, routed to its level-1 group (or as ``routed_by`` decided, e.g. a mailbox's
     own group), with its clocks started; an order that needs approval waits for it instead
     (``catalogue.approvals`` starts the clocks)."""
-    if not service.orderable:
-        raise DomainError(
-            N_("The service %(service)s cannot be ordered now (%(lifecycle)s)."),
-            service=service.name, lifecycle=label_for(LIFECYCLE_LABELS, service.lifecycle.value),
-        )
+    check_may_create(service, requester, ticket_type)
     ordering = ticket_type == TicketType.SERVICE_REQUEST
-    if ordering and not service.may_order(requester):
-        raise DomainError(N_("Only the authorised orderers of %(service)s may order it."),
-                          service=service.name)
     if routed_by is None:
         decision = route_level1(route_request_for(service, requester), routing_rules())
         # Routing read the groups a service or a department names: no need to read one again.

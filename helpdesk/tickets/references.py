@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from helpdesk.core import bulk
 from helpdesk.extensions import db
 from helpdesk.tickets.models import ReferenceCounter
 
@@ -18,7 +19,11 @@ def next_reference(prefix: str, year: int) -> str:
 
     The UPDATE takes a row lock (PostgreSQL) or the write lock (SQLite), so two
     requests never get the same number; the counter row is created on first use.
+    Inside a bulk block that reserved numbers (``reserve_references``) it hands those out.
     """
+    reserved: dict[int, list[int]] | None = bulk.block_local("references", dict)
+    if reserved and reserved.get(year):
+        return format_reference(prefix, year, reserved[year].pop(0))
     # On the table, not the entity: no object in the session is a counter worth keeping in
     # step, so the ORM has nothing to look through (a group of mails holds hundreds of objects).
     counters = ReferenceCounter.__table__
@@ -43,3 +48,24 @@ def last_number(year: int) -> int:
     return db.session.scalar(
         select(ReferenceCounter.last_number).where(ReferenceCounter.year == year)
     ) or 0
+
+
+def reserve_references(prefix: str, counts: dict[int, int]) -> None:
+    """Take ``counts[year]`` numbers for each year in one statement per year, for the open
+    bulk block's tickets: ``next_reference`` hands them out in order inside the block."""
+    pool: dict[int, list[int]] | None = bulk.block_local("references", dict)
+    if pool is None:
+        raise RuntimeError("reserve_references needs an open bulk block")
+    counters = ReferenceCounter.__table__
+    for year, count in counts.items():
+        last = db.session.execute(
+            update(counters).where(counters.c.year == year)
+            .values(last_number=counters.c.last_number + count)
+            .returning(counters.c.last_number)).scalar_one_or_none()
+        if last is None:
+            first = int(next_reference(prefix, year).rsplit("-", 1)[1])
+            last = first + count - 1
+            if count > 1:
+                db.session.execute(update(counters).where(counters.c.year == year)
+                                   .values(last_number=last))
+        pool.setdefault(year, []).extend(range(last - count + 1, last + 1))

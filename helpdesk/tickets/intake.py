@@ -1,0 +1,262 @@
+"""Asynchronous ticket intake: accept a ticket request now, create the ticket moments later.
+
+A monitoring system that opens a hundred incidents in a second, or an e-service
+platform that forwards a morning's cases at once, should not wait while each ticket
+is routed, clocked and acknowledged. Such a caller asks for ``Prefer: respond-async``
+(RFC 7240): the request is checked as a creation would be, stored here as one row,
+and answered with 202 Accepted and the address of this row. The drain turns pending
+rows into tickets in batches, through ``create_ticket``, with the time the request
+was accepted: the SLA clocks count from then, not from when the drain got to it.
+
+A request the drain cannot turn into a ticket (the service was retired in between,
+say) is kept as rejected, with the reason in Swedish and English: nothing is lost
+silently. Processed rows are kept for ``KEEP_PROCESSED`` so the caller can read them.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import force_locale, gettext
+from sqlalchemy import JSON, ForeignKey, Index, delete, insert, select
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+
+from helpdesk.accounts.models import User
+from helpdesk.catalogue.models import Service
+from helpdesk.catalogue.queries import service_to_order
+from helpdesk.config import Settings
+from helpdesk.core import bulk
+from helpdesk.core.concurrency import write_intent
+from helpdesk.core.errors import DomainError
+from helpdesk.core.i18n import N_
+from helpdesk.core.types import UTCDateTime, value_enum
+from helpdesk.extensions import db
+from helpdesk.tickets.models import Channel, Ticket, TicketType
+from helpdesk.tickets.operations import check_may_create, create_ticket
+from helpdesk.tickets.references import reserve_references
+
+log = logging.getLogger(__name__)
+
+# What a caller may still read about a processed request; the drain forgets older rows.
+KEEP_PROCESSED = timedelta(days=7)
+# Tickets per transaction; larger batches gain little, as the per-ticket work dominates by
+# then. On SQLite a batch holds the database's write lock while it runs (some 40 ms for
+# 20), which the API's writes wait out, and the drain pauses between batches to let them in.
+BATCH = 50
+BATCH_SQLITE = 20
+SQLITE_PAUSE = 0.025
+LANGUAGES = ("sv", "en")
+GONE = N_("There is no service with the code %(code)s.")
+
+
+class IntakeStatus(enum.StrEnum):
+    PENDING = "pending"
+    CREATED = "created"
+    REJECTED = "rejected"
+
+
+class TicketIntake(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "ticket_intake"
+    __table_args__ = (Index("ix_ticket_intake_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # The checked request: service code, subject, description, impact, urgency, type,
+    # confidential, as the API's creation schema loaded them.
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[IntakeStatus] = mapped_column(value_enum(IntakeStatus, 10),
+                                                 default=IntakeStatus.PENDING)
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # Why a rejected request did not become a ticket, by language: {"sv": …, "en": …}.
+    reason: Mapped[dict[str, str] | None] = mapped_column(JSON)
+
+    requester: Mapped[User] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()
+
+    def reason_in(self, language: str) -> str | None:
+        if not self.reason:
+            return None
+        return self.reason.get(language) or self.reason.get("en")
+
+
+def accept_request(requester: User, request: dict[str, Any], *, now: datetime) -> TicketIntake:
+    """Store a checked ticket request for the drain (``request`` as the creation schema
+    loaded it). The checks creation makes before it writes anything are made now, so that
+    a caller hears of a wrong service at once; DomainError says why."""
+    service = db.session.scalar(select(Service).where(Service.code == request["service"]))
+    if service is None:
+        raise DomainError(GONE, code=request["service"])
+    check_may_create(service, requester, TicketType(request["type"]))
+    values = {"requester_id": requester.id, "request": dict(request), "accepted_at": now,
+              "status": IntakeStatus.PENDING.value}
+    # What was read is done with: the row goes in by a transaction of its own, so that on
+    # SQLite the write lock is held for one INSERT, not for the reading before it (the API
+    # takes it up front for other writes, see ``write_intent``).
+    db.session.commit()
+    table = TicketIntake.__table__
+    intent = write_intent.set(True)
+    try:
+        new_id = db.session.execute(
+            insert(table).values(values).returning(table.c.id)).scalar_one()
+    finally:
+        write_intent.reset(intent)
+    return TicketIntake(id=new_id, **{**values, "status": IntakeStatus.PENDING})
+
+
+def intake_of(requester: User, intake_id: int) -> TicketIntake | None:
+    """The request if ``requester`` sent it; nobody else learns that it exists."""
+    intake = db.session.get(TicketIntake, intake_id, options=[joinedload(TicketIntake.ticket)])
+    return intake if intake is not None and intake.requester_id == requester.id else None
+
+
+@dataclass(frozen=True)
+class DrainResult:
+    created: int = 0
+    rejected: int = 0
+
+    def __add__(self, other: DrainResult) -> DrainResult:
+        return DrainResult(self.created + other.created, self.rejected + other.rejected)
+
+
+def drain(*, now: Callable[[], datetime], settings: Settings, batch: int | None = None,
+          limit: int | None = None) -> DrainResult:
+    """Turn pending requests into tickets, a batch per transaction, until none is left (or
+    ``limit`` requests are done). Several drains may run at once: each claims its own rows."""
+    sqlite = db.engine.dialect.name == "sqlite"
+    batch = batch or (BATCH_SQLITE if sqlite else BATCH)
+    total = DrainResult()
+    while limit is None or total.created + total.rejected < limit:
+        size = batch if limit is None else min(batch, limit - total.created - total.rejected)
+        started = time.monotonic()
+        done = _drain_batch(now=now(), settings=settings, size=size)
+        total += done
+        if done.created + done.rejected < size:
+            break
+        if sqlite:
+            # SQLite's busy handler polls for the write lock, it does not queue: a drain that
+            # took the lock again at once would starve the API's writes until it ran dry.
+            time.sleep(min(max(time.monotonic() - started, SQLITE_PAUSE), 4 * SQLITE_PAUSE))
+    return total
+
+
+def _claim(size: int) -> list[TicketIntake]:
+    query = (select(TicketIntake).where(TicketIntake.status == IntakeStatus.PENDING)
+             .order_by(TicketIntake.id).limit(size))
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(db.session.scalars(query))
+
+
+def _drain_batch(*, now: datetime, settings: Settings, size: int) -> DrainResult:
+    token = write_intent.set(True)  # SQLite: take the write lock before reading the claim
+    try:
+        rows = _claim(size)
+        if not rows:
+            _forget_processed(now)
+            db.session.commit()
+            return DrainResult()
+        try:
+            result = _create_all(rows, now=now, settings=settings)
+            db.session.commit()
+            return result
+        except Exception:
+            db.session.rollback()
+            log.exception("an intake batch failed; its requests are tried one at a time")
+        # A failure no check foresaw: each request alone, so one bad request rejects only itself.
+        result = DrainResult()
+        for intake_id in [row.id for row in rows]:
+            result += _create_one(intake_id, now=now, settings=settings)
+        return result
+    finally:
+        write_intent.reset(token)
+
+
+def _create_one(intake_id: int, *, now: datetime, settings: Settings) -> DrainResult:
+    row = db.session.get(TicketIntake, intake_id)
+    if row is None or row.status != IntakeStatus.PENDING:
+        db.session.rollback()
+        return DrainResult()
+    try:
+        result = _create_all([row], now=now, settings=settings)
+        db.session.commit()
+        return result
+    except Exception:
+        db.session.rollback()
+        log.exception("ticket request %s could not be created", intake_id)
+    row = db.session.get(TicketIntake, intake_id)
+    if row is None or row.status != IntakeStatus.PENDING:
+        db.session.rollback()
+        return DrainResult()
+    _reject(row, DomainError(N_("The ticket could not be created because of an error on our "
+                                "side. Please send the request again.")), now)
+    db.session.commit()
+    return DrainResult(rejected=1)
+
+
+def _create_all(rows: list[TicketIntake], *, now: datetime, settings: Settings) -> DrainResult:
+    requesters = _requesters({row.requester_id for row in rows})
+    services = {code: service_to_order(code) for code in {row.request["service"] for row in rows}}
+    # Checked before any number is taken: a rejected request leaves no gap in the numbering.
+    ready: list[tuple[TicketIntake, Service]] = []
+    for row in rows:
+        service = services[row.request["service"]]
+        try:
+            if service is None:
+                raise DomainError(GONE, code=row.request["service"])
+            check_may_create(service, requesters[row.requester_id], TicketType(row.request["type"]))
+        except DomainError as exc:
+            _reject(row, exc, now)
+            continue
+        ready.append((row, service))
+    years = Counter(row.accepted_at.year for row, _ in ready)
+    created: list[tuple[TicketIntake, Ticket]] = []
+    # One flush for the whole batch: nothing below reads back what an earlier ticket wrote.
+    with db.session.no_autoflush, bulk.inserted_together():
+        reserve_references(settings.reference_prefix, years)
+        for row, service in ready:
+            request = row.request
+            ticket = create_ticket(
+                requester=requesters[row.requester_id], service=service,
+                subject=request["subject"], description=request["description"],
+                impact=request["impact"], urgency=request["urgency"],
+                ticket_type=TicketType(request["type"]), confidential=request["confidential"],
+                channel=Channel.API, now=row.accepted_at, settings=settings)
+            created.append((row, ticket))
+    db.session.flush()
+    for row, ticket in created:
+        row.ticket_id = ticket.id
+        row.status = IntakeStatus.CREATED
+        row.processed_at = now
+    return DrainResult(created=len(created), rejected=len(rows) - len(ready))
+
+
+def _requesters(ids: set[int]) -> dict[int, User]:
+    # Each with the unit and its local helpdesk that routing reads.
+    from helpdesk.org.models import OrgUnit
+
+    users = db.session.scalars(select(User).where(User.id.in_(sorted(ids))).options(
+        joinedload(User.org_unit).joinedload(OrgUnit.local_helpdesk)))
+    return {user.id: user for user in users}
+
+
+def _reject(row: TicketIntake, exc: DomainError, now: datetime) -> None:
+    reason = {}
+    for language in LANGUAGES:
+        with force_locale(language):
+            reason[language] = exc.render(gettext)
+    row.status = IntakeStatus.REJECTED
+    row.reason = reason
+    row.processed_at = now
+
+
+def _forget_processed(now: datetime) -> None:
+    db.session.execute(delete(TicketIntake).where(TicketIntake.processed_at < now - KEEP_PROCESSED))
