@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.routing import IntegerConverter, Map
 
 from helpdesk.config import Settings
 from helpdesk.core.concurrency import is_lost_race, write_intent
@@ -62,6 +63,15 @@ def _sqlite_pragmas(app: Flask) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in every route: a row id, so a number no column can hold is simply not
+    found (404) instead of overflowing the database driver."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = Settings.from_environment()
     app = Flask(
@@ -87,6 +97,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = ""
     _sqlite_pragmas(app)
+    app.url_map.converters["int"] = RowIdConverter
     _register_blueprints(app)
     _register_error_pages(app)
     _register_template_helpers(app)

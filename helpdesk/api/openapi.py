@@ -25,10 +25,11 @@ _REFERENCE = {"name": "reference", "in": "path", "required": True,
 _IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
              "description": "The ETag you have; a stale one gets 412 and changes nothing."}
 _PREFER = {"name": "Prefer", "in": "header", "required": False,
-           "schema": {"type": "string", "enum": ["respond-async"]},
-           "description": "respond-async (RFC 7240): the request is checked and accepted at once "
-                          "(202), and the ticket is created moments later, with its clocks "
-                          "counting from the acceptance. Follow Location to learn its reference."}
+           "schema": {"type": "string"}, "example": "respond-async",
+           "description": "respond-async (RFC 7240; other preferences are ignored): the "
+                          "request is checked and accepted at once (202), and the ticket is "
+                          "created moments later, with its clocks counting from the acceptance. "
+                          "Follow Location to learn its reference."}
 _INTAKE_ID = {"name": "intake_id", "in": "path", "required": True,
               "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
 _TICKET_LINKS = {"GetTicket": "ticket_get", "TicketMessages": "messages_list",

@@ -98,10 +98,11 @@ def accept_request(requester: User, request: dict[str, Any], *, now: datetime) -
     check_may_create(service, requester, TicketType(request["type"]))
     values = {"requester_id": requester.id, "request": dict(request), "accepted_at": now,
               "status": IntakeStatus.PENDING.value}
-    # What was read is done with: the row goes in by a transaction of its own, so that on
-    # SQLite the write lock is held for one INSERT, not for the reading before it (the API
-    # takes it up front for other writes, see ``write_intent``).
-    db.session.commit()
+    if db.engine.dialect.name == "sqlite":
+        # What was read is done with: the row goes in by a transaction of its own, so that
+        # the database's write lock is held for one INSERT, not for the reading before it
+        # (the API takes it up front for its other writes, see ``write_intent``).
+        db.session.commit()
     table = TicketIntake.__table__
     intent = write_intent.set(True)
     try:

@@ -164,3 +164,11 @@ def test_processed_requests_are_forgotten_after_a_week(apis, settings):
     assert db.session.get(TicketIntake, body["id"]) is None
     assert apis["requester"].get(f"/ticket-intake/{body['id']}").status_code == 404
     assert tickets() == 1  # the ticket itself stays, of course
+
+
+def test_an_id_past_any_row_is_not_found_rather_than_an_error(apis):
+    """Every ``<int:…>`` route: a number no id column holds (SQLite's driver would overflow)."""
+    assert apis["requester"].get(f"/ticket-intake/{2**31}").status_code == 404
+    assert apis["requester"].get("/ticket-intake/21334307653117170113576").status_code == 404
+    reference = new_ticket(apis["requester"])["reference"]
+    assert apis["requester"].get(f"/tickets/{reference}/attachments/{2**40}").status_code == 404
