@@ -54,6 +54,8 @@ BATCH_SQLITE = 20
 SQLITE_PAUSE = 0.025
 LANGUAGES = ("sv", "en")
 GONE = N_("There is no service with the code %(code)s.")
+BROKEN = N_("The ticket could not be created because of an error on our side. Please send the "
+            "request again.")
 
 
 class IntakeStatus(enum.StrEnum):
@@ -149,9 +151,13 @@ def drain(*, now: Callable[[], datetime], settings: Settings, batch: int | None 
     return total
 
 
-def _claim(size: int) -> list[TicketIntake]:
+def _claim(size: int, only: int | None = None) -> list[TicketIntake]:
+    """Pending requests for this drain alone: on PostgreSQL locked, skipping those another
+    drain holds; on SQLite the write lock, taken before this read, keeps them ours."""
     query = (select(TicketIntake).where(TicketIntake.status == IntakeStatus.PENDING)
              .order_by(TicketIntake.id).limit(size))
+    if only is not None:
+        query = query.where(TicketIntake.id == only)
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return list(db.session.scalars(query))
@@ -165,6 +171,7 @@ def _drain_batch(*, now: datetime, settings: Settings, size: int) -> DrainResult
             _forget_processed(now)
             db.session.commit()
             return DrainResult()
+        claimed = [row.id for row in rows]
         try:
             result = _create_all(rows, now=now, settings=settings)
             db.session.commit()
@@ -174,7 +181,7 @@ def _drain_batch(*, now: datetime, settings: Settings, size: int) -> DrainResult
             log.exception("an intake batch failed; its requests are tried one at a time")
         # A failure no check foresaw: each request alone, so one bad request rejects only itself.
         result = DrainResult()
-        for intake_id in [row.id for row in rows]:
+        for intake_id in claimed:
             result += _create_one(intake_id, now=now, settings=settings)
         return result
     finally:
@@ -182,23 +189,23 @@ def _drain_batch(*, now: datetime, settings: Settings, size: int) -> DrainResult
 
 
 def _create_one(intake_id: int, *, now: datetime, settings: Settings) -> DrainResult:
-    row = db.session.get(TicketIntake, intake_id)
-    if row is None or row.status != IntakeStatus.PENDING:
+    """One request in a transaction of its own; if even that fails, it is rejected."""
+    rows = _claim(1, only=intake_id)
+    if not rows:  # done meanwhile by another drain, or held by one now
         db.session.rollback()
         return DrainResult()
     try:
-        result = _create_all([row], now=now, settings=settings)
+        result = _create_all(rows, now=now, settings=settings)
         db.session.commit()
         return result
     except Exception:
         db.session.rollback()
         log.exception("ticket request %s could not be created", intake_id)
-    row = db.session.get(TicketIntake, intake_id)
-    if row is None or row.status != IntakeStatus.PENDING:
+    rows = _claim(1, only=intake_id)
+    if not rows:
         db.session.rollback()
         return DrainResult()
-    _reject(row, DomainError(N_("The ticket could not be created because of an error on our "
-                                "side. Please send the request again.")), now)
+    _reject(rows[0], DomainError(BROKEN), now)
     db.session.commit()
     return DrainResult(rejected=1)
 
