@@ -4,7 +4,9 @@ On SQLite and on PostgreSQL, with 100,000 tickets present, gunicorn serves the a
 127.0.0.1 with 2 sync workers, and a small asyncio client (below) keeps a fixed number
 of requests in flight for a fixed time:
 
-- ticket creation: POST /api/v1/tickets as a requester;
+- ticket creation: POST /api/v1/tickets as a requester, directly (201) and with
+  Prefer: respond-async (202), then the drain that makes those requests tickets, alone
+  and beside the web workers (the sustained rate);
 - queue listing: GET /api/v1/tickets?group=servicedesk&status=active&sort=sla_due (first page);
 - ticket fetch: GET /api/v1/tickets/<reference> for the queue's tickets;
 - the ceiling: the same load against a minimal Flask app, under the same gunicorn, that
