@@ -3,8 +3,9 @@
 ``helpdesk db upgrade`` (Flask-Migrate), ``helpdesk org load FILE``,
 ``helpdesk demo``, ``helpdesk user create``, ``helpdesk serve``,
 ``helpdesk tickets autoclose``, ``helpdesk reports rebuild-time-spent`` and
-``helpdesk mail send``. Each command commits once
-at the end, but ``mail send``, which records each mail as sent as soon as it is.
+``helpdesk tickets intake`` and ``helpdesk mail send``. Each command commits once at
+the end, but ``mail send``, which records each mail as sent as soon as it is, and
+``reports rebuild-time-spent`` and ``tickets intake``, which commit a batch at a time.
 """
 
 from __future__ import annotations

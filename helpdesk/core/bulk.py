@@ -81,6 +81,17 @@ def block_local(name: str, factory: Callable[[], _T]) -> _T | None:
     return local[name]
 
 
+def read_once(name: str, read: Callable[[], _T]) -> _T:
+    """``read()``, called once per open block and kept for the rest of it (every time outside
+    a block): what bulk work would otherwise read again for each ticket or event."""
+    local = _local.get()
+    if local is None:
+        return read()
+    if name not in local:
+        local[name] = read()
+    return local[name]
+
+
 def queue_row(table: Table, row: dict[str, Any]) -> bool:
     """Queue ``row`` if a bulk block is open; False tells the caller to add it itself."""
     queued = _queued.get()

@@ -62,16 +62,18 @@ def volume_table(report: Volume, _: Callable[[str], str]) -> Table:
     return headers, [[b.label, b.created, b.resolved, b.open_at_end] for b in report.buckets]
 
 
+def _time_columns(_: Callable[[str], str]) -> list[str]:
+    return [_("%(column)s (business hours)") % {"column": _(COLUMN_LABELS[c])} for c in COLUMNS]
+
+
 def time_spent_table(rows: Sequence[TimeRow], dimension: Dimension, _: Callable[[str], str]) -> Table:
-    headers = [_(DIMENSION_LABELS[dimension]), _("Tickets"),
-               *(_("%(column)s (business hours)") % {"column": _(COLUMN_LABELS[c])} for c in COLUMNS),
+    headers = [_(DIMENSION_LABELS[dimension]), _("Tickets"), *_time_columns(_),
                _("Total (business hours)"), _("Per ticket (business hours)")]
     return headers, [[r.label, r.tickets, *(_hours(r.spent_us.get(c, 0)) for c in COLUMNS),
                       _hours(r.total_us), _hours(r.per_ticket_us)] for r in rows]
 
 
 def time_tickets_table(found: Sequence[TicketTime], _: Callable[[str], str]) -> Table:
-    headers = [_("Ticket"), *(_("%(column)s (business hours)") % {"column": _(COLUMN_LABELS[c])}
-                              for c in COLUMNS), _("Total (business hours)")]
+    headers = [_("Ticket"), *_time_columns(_), _("Total (business hours)")]
     return headers, [[t.reference, *(_hours(t.spent_us.get(c, 0)) for c in COLUMNS),
                       _hours(t.total_us)] for t in found]

@@ -229,7 +229,7 @@ def _create_all(rows: list[TicketIntake], *, now: datetime, settings: Settings) 
     created: list[tuple[TicketIntake, Ticket]] = []
     # One flush for the whole batch: nothing below reads back what an earlier ticket wrote.
     with db.session.no_autoflush, bulk.inserted_together():
-        reserve_references(settings.reference_prefix, years)
+        reserve_references(years)
         for row, service in ready:
             request = row.request
             ticket = create_ticket(

@@ -15,33 +15,38 @@ def format_reference(prefix: str, year: int, number: int) -> str:
 
 
 def next_reference(prefix: str, year: int) -> str:
-    """Take the next number for ``year``.
-
-    The UPDATE takes a row lock (PostgreSQL) or the write lock (SQLite), so two
-    requests never get the same number; the counter row is created on first use.
-    Inside a bulk block that reserved numbers (``reserve_references``) it hands those out.
-    """
+    """Take the next number for ``year`` (inside a bulk block that reserved numbers with
+    ``reserve_references``, the next of those)."""
     reserved: dict[int, list[int]] | None = bulk.block_local("references", dict)
     if reserved and reserved.get(year):
         return format_reference(prefix, year, reserved[year].pop(0))
+    return format_reference(prefix, year, _take(year, 1))
+
+
+def _take(year: int, count: int) -> int:
+    """Move ``year``'s counter on by ``count``; the last number taken.
+
+    The UPDATE takes a row lock (PostgreSQL) or the write lock (SQLite), so two
+    requests never get the same number; the counter row is created on first use.
+    """
     # On the table, not the entity: no object in the session is a counter worth keeping in
     # step, so the ORM has nothing to look through (a group of mails holds hundreds of objects).
     counters = ReferenceCounter.__table__
     bumped = db.session.execute(
         update(counters)
         .where(counters.c.year == year)
-        .values(last_number=counters.c.last_number + 1)
+        .values(last_number=counters.c.last_number + count)
         .returning(counters.c.last_number)
     ).scalar_one_or_none()
     if bumped is None:
         try:
             with db.session.begin_nested():
-                db.session.execute(insert(ReferenceCounter).values(year=year, last_number=1))
-            bumped = 1
+                db.session.execute(insert(ReferenceCounter).values(year=year, last_number=count))
+            bumped = count
         except IntegrityError:
-            # Another request created the year's row first; take the next number after it.
-            return next_reference(prefix, year)
-    return format_reference(prefix, year, bumped)
+            # Another request created the year's row first; take the numbers after it.
+            return _take(year, count)
+    return int(bumped)
 
 
 def last_number(year: int) -> int:
@@ -50,22 +55,12 @@ def last_number(year: int) -> int:
     ) or 0
 
 
-def reserve_references(prefix: str, counts: dict[int, int]) -> None:
+def reserve_references(counts: dict[int, int]) -> None:
     """Take ``counts[year]`` numbers for each year in one statement per year, for the open
     bulk block's tickets: ``next_reference`` hands them out in order inside the block."""
     pool: dict[int, list[int]] | None = bulk.block_local("references", dict)
     if pool is None:
         raise RuntimeError("reserve_references needs an open bulk block")
-    counters = ReferenceCounter.__table__
     for year, count in counts.items():
-        last = db.session.execute(
-            update(counters).where(counters.c.year == year)
-            .values(last_number=counters.c.last_number + count)
-            .returning(counters.c.last_number)).scalar_one_or_none()
-        if last is None:
-            first = int(next_reference(prefix, year).rsplit("-", 1)[1])
-            last = first + count - 1
-            if count > 1:
-                db.session.execute(update(counters).where(counters.c.year == year)
-                                   .values(last_number=last))
+        last = _take(year, count)
         pool.setdefault(year, []).extend(range(last - count + 1, last + 1))

@@ -16,15 +16,14 @@ from helpdesk.tiers.routing import RouteRequest, Rule, needs_service_desk
 
 
 def service_desk_code() -> str | None:
-    cached = bulk.block_local("service_desk_code", _read_service_desk_code)
-    return cached[0] if cached is not None else _read_service_desk_code()[0]
+    return bulk.read_once("service_desk_code", _read_service_desk_code)
 
 
-def _read_service_desk_code() -> tuple[str | None]:
-    return (db.session.scalar(
+def _read_service_desk_code() -> str | None:
+    return db.session.scalar(
         select(SupportGroup.code).where(SupportGroup.kind == GroupKind.SERVICE_DESK)
         .order_by(SupportGroup.id).limit(1)
-    ),)
+    )
 
 
 def _org_unit_of(requester: User) -> OrgUnit | None:
@@ -59,8 +58,7 @@ def route_request_for(service: Service, requester: User) -> RouteRequest:
 def routing_rules() -> list[Rule]:
     """The rules in order, as the codes they name: one query, no objects to build; read once
     in a bulk block (a batch of new tickets), which changes no rule."""
-    cached = bulk.block_local("routing_rules", _read_routing_rules)
-    return cached if cached is not None else _read_routing_rules()
+    return bulk.read_once("routing_rules", _read_routing_rules)
 
 
 def _read_routing_rules() -> list[Rule]:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from helpdesk.api.schemas import WebhookTicket
-from helpdesk.core.bulk import block_local
+from helpdesk.core.bulk import read_once
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
 from helpdesk.tickets.history import Recorded, on_recorded
@@ -89,9 +89,8 @@ def _on_ticket_event(recorded: Recorded) -> None:
     event = _EVENT_OF_KIND[recorded.kind]
     # Bulk work (the SLA sweep, a group of mails) records hundreds of events: the
     # subscriptions are read once for the whole block, not once for each event.
-    active = block_local("webhook_subscriptions", _active_subscriptions)
-    subscribed = [ident for ident, events in
-                  (active if active is not None else _active_subscriptions()) if event in events]
+    subscribed = [ident for ident, events in read_once("webhook_subscriptions", _active_subscriptions)
+                  if event in events]
     if not subscribed:
         return
     body = payload(event, recorded)
