@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import IntegerConverter, Map
 
 from helpdesk.config import Settings
-from helpdesk.core.concurrency import is_lost_race, write_intent
+from helpdesk.core.concurrency import LOCK_WAIT_MS, is_lost_race, take_write_lock, write_intent
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import babel, csrf, db, login_manager, migrate
 
@@ -55,12 +55,15 @@ def _sqlite_pragmas(app: Flask) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+            if write_intent.get():
+                take_write_lock(connection.connection.dbapi_connection)
+            else:
+                connection.exec_driver_sql("BEGIN")
 
 
 class RowIdConverter(IntegerConverter):

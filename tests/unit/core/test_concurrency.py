@@ -1,0 +1,53 @@
+"""Taking SQLite's write lock: a waiter gets it once it is free, and gives up in time."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from helpdesk.core.concurrency import LOCK_WAIT_MS, take_write_lock
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
+    return connection
+
+
+@pytest.fixture
+def two_connections(tmp_path: Path) -> tuple[sqlite3.Connection, sqlite3.Connection]:
+    holder, waiter = _connect(tmp_path / "lock.sqlite3"), _connect(tmp_path / "lock.sqlite3")
+    holder.execute("CREATE TABLE t (n INTEGER)")
+    return holder, waiter
+
+
+def test_the_waiter_writes_after_the_holder_commits(two_connections):
+    holder, waiter = two_connections
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO t VALUES (1)")
+    release = threading.Timer(0.05, holder.execute, args=("COMMIT",))
+    release.start()
+    take_write_lock(waiter)
+    waiter.execute("INSERT INTO t VALUES (2)")
+    waiter.execute("COMMIT")
+    release.join()
+    assert [n for (n,) in holder.execute("SELECT n FROM t ORDER BY n")] == [1, 2]
+
+
+def test_a_lock_never_released_is_refused_after_the_wait(two_connections):
+    holder, waiter = two_connections
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        take_write_lock(waiter, wait_ms=30)
+    assert not waiter.in_transaction
+
+
+def test_statements_after_it_wait_as_long_as_before(two_connections):
+    _holder, waiter = two_connections
+    take_write_lock(waiter)
+    waiter.execute("COMMIT")
+    assert waiter.execute("PRAGMA busy_timeout").fetchone() == (LOCK_WAIT_MS,)
