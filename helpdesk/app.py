@@ -139,11 +139,12 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.mail.quarantine_views import bp as mail_quarantine_bp
     from helpdesk.sla.admin_views import bp as sla_admin_bp
     from helpdesk.tickets.agent_views import bp as agent_tickets_bp
+    from helpdesk.tickets.intake_views import bp as intake_admin_bp
     from helpdesk.tickets.portal_views import bp as portal_tickets_bp
     from helpdesk.tiers.views import bp as tiers_bp
 
     for blueprint in (accounts_bp, catalogue_bp, portal_tickets_bp, agent_tickets_bp, tiers_bp,
-                      sla_admin_bp, outbox_bp, mail_quarantine_bp):
+                      sla_admin_bp, outbox_bp, mail_quarantine_bp, intake_admin_bp):
         app.register_blueprint(blueprint)
     # External vendors: actions on the ticket page, and the administrators' register.
     from helpdesk.vendors.views import admin_bp as vendor_admin_bp

@@ -20,6 +20,7 @@ from helpdesk.core.clock import utcnow
 from helpdesk.extensions import db
 from helpdesk.mail.ingest import receive
 from helpdesk.mail.models import Mailbox
+from helpdesk.tickets.intake import IntakeStatus, TicketIntake, accept_request
 from helpdesk.tickets.operations import add_reply, create_ticket, resolve_ticket, take_ticket
 from helpdesk.tiers.models import SupportGroup
 from helpdesk.tiers.operations import answer_consultation, consult_group, escalate_ticket
@@ -83,6 +84,15 @@ def story(live_server: LiveServer) -> str:
             subject="Signaturen saknas", description="Min e-postsignatur försvann.")
         take_ticket(solved, actor=lars, now=now - timedelta(hours=1), settings=settings)
         resolve_ticket(solved, actor=lars, note="Signaturen är tillbaka.", now=now, settings=settings)
+        # Ticket requests sent for later: one waiting, one rejected, for the intake page.
+        request = {"service": "epost", "subject": "Larm från övervakningen", "type": "incident",
+                   "description": "Disken är full.", "impact": 2, "urgency": 2,
+                   "confidential": False}
+        accept_request(user(ANNA), request, now=now)
+        refused = db.session.get(TicketIntake, accept_request(
+            user(ANNA), {**request, "subject": "Larm igen"}, now=now).id)
+        refused.status, refused.processed_at = IntakeStatus.REJECTED, now
+        refused.reason = {"sv": "Tjänsten är stängd.", "en": "The service is closed."}
         return ticket.reference
 
 
@@ -247,6 +257,7 @@ PAGES = {
     "API tokens with a new token": Visit(ANNA, lambda page, _ref: create_api_token(page)),
     "API reference": Visit(ANNA, "/api/v1/docs"),
     "webhooks": Visit(ADMIN, "/admin/webhooks"),
+    "ticket intake": Visit(ADMIN, "/admin/ticket-intake"),
     **CATALOGUE_PAGES,
     # External vendors
     "agent ticket with a vendor handoff": Visit(OLOF, open_vendor_handoff),
