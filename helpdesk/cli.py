@@ -200,21 +200,31 @@ def tickets_autoclose() -> None:
                    "intake worker beside the scheduler, which also does this each second).")
 @with_appcontext
 def tickets_intake(every: float | None) -> None:
-    """Create the tickets of the API requests accepted with Prefer: respond-async."""
-    import time
+    """Create the tickets of the API requests accepted with Prefer: respond-async.
+
+    A worker (``--every``) stops on SIGTERM or Ctrl-C once the batch under way is
+    committed, so stopping it never leaves work half done or waiting for a retry."""
+    import signal
+    import threading
 
     from flask import current_app
 
     from helpdesk.tickets.intake import drain
 
+    stopping = threading.Event()
+    if every is not None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda _signum, _frame: stopping.set())
     while True:
-        result = drain(now=utcnow, settings=current_app.config["HELPDESK"])
+        result = drain(now=utcnow, settings=current_app.config["HELPDESK"], stop=stopping.is_set)
         db.session.remove()
         if every is None or result.created or result.rejected:
             click.echo(f"{result.created} tickets created, {result.rejected} requests rejected.")
         if every is None:
             return
-        time.sleep(every)
+        if stopping.wait(every):
+            click.echo("Stopped.")
+            return
 
 
 @main.group()

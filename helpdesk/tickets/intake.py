@@ -131,13 +131,14 @@ class DrainResult:
 
 
 def drain(*, now: Callable[[], datetime], settings: Settings, batch: int | None = None,
-          limit: int | None = None) -> DrainResult:
+          limit: int | None = None, stop: Callable[[], bool] = lambda: False) -> DrainResult:
     """Turn pending requests into tickets, a batch per transaction, until none is left (or
-    ``limit`` requests are done). Several drains may run at once: each claims its own rows."""
+    ``limit`` requests are done, or ``stop()`` says so between batches). Several drains may
+    run at once: each claims its own rows."""
     sqlite = db.engine.dialect.name == "sqlite"
     batch = batch or (BATCH_SQLITE if sqlite else BATCH)
     total = DrainResult()
-    while limit is None or total.created + total.rejected < limit:
+    while (limit is None or total.created + total.rejected < limit) and not stop():
         size = batch if limit is None else min(batch, limit - total.created - total.rejected)
         started = time.monotonic()
         done = _drain_batch(now=now(), settings=settings, size=size)

@@ -22,7 +22,7 @@ def index() -> str:
     return render_template(
         "tickets/intake_admin.html", overview=intake_review.overview(edge.now()),
         waiting=intake_review.waiting(), rejected=intake_review.rejected(),
-        statuses=IntakeStatus, language=str(get_locale() or "en")[:2],
+        statuses=IntakeStatus, language=str(get_locale() or "en"),
         kept_days=KEEP_PROCESSED.days, shown=intake_review.SHOWN)
 
 

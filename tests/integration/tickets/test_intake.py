@@ -7,7 +7,9 @@ dedicated intake worker beside the web workers would be.
 
 from __future__ import annotations
 
+import signal
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +26,7 @@ from helpdesk.tickets.intake import IntakeStatus, TicketIntake
 from helpdesk.tickets.models import Ticket
 from tests.conftest import Factory, TieredOrg
 from tests.integration.conftest import Database
+from tests.integration.mail.processes import Helpdesk
 from tests.support import fast_password_hashing
 
 REQUEST = {"service": "mail", "subject": "Skrivaren på plan 3", "description": "Papper fastnar.",
@@ -155,3 +158,31 @@ def test_a_drain_may_stop_after_a_limit_and_leaves_the_rest_pending(database):
                             limit=3) == intake.DrainResult(created=3)
         db.session.remove()
     assert statuses(database) == {"created": 3, "pending": 2}
+
+
+def test_an_intake_worker_stops_cleanly_when_told_to(database, tmp_path):
+    worker = Helpdesk(database.url, tmp_path).start("tickets", "intake", "--every", "0.05")
+    try:
+        accept(database, 3)
+        deadline = time.monotonic() + 60
+        while statuses(database) != {"created": 3} and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert statuses(database) == {"created": 3}
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=60)
+    finally:
+        worker.kill()
+    assert worker.returncode == 0, err.decode()
+    assert out.decode().splitlines()[-1] == "Stopped."
+    assert b"Traceback" not in err and b"Aborted" not in err
+
+
+def test_a_drain_told_to_stop_finishes_its_batch_and_leaves_the_rest(database):
+    app = database.app()
+    accept(database, 5)
+    asked = iter([False, True])  # go on before the first batch, stop before the second
+    with app.app_context():
+        assert intake.drain(now=utcnow, settings=app.config["HELPDESK"], batch=2,
+                            stop=lambda: next(asked)) == intake.DrainResult(created=2)
+        db.session.remove()
+    assert statuses(database) == {"created": 2, "pending": 3}
