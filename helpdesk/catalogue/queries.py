@@ -17,6 +17,7 @@ from helpdesk.catalogue.models import (
     Service,
     service_approvers,
 )
+from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
 from helpdesk.sla.models import SlaPolicy
 from helpdesk.tickets.models import Ticket
@@ -49,6 +50,10 @@ def orderable_services(search: str = "") -> list[Service]:
 def service_for_portal(code: str) -> Service | None:
     return db.session.scalar(
         select(Service).where(Service.code == code, Service.lifecycle.in_(ON_PORTAL)))
+
+
+# The answer to a ticket for a service code that names no service.
+UNKNOWN_SERVICE = N_("There is no service with the code %(code)s.")
 
 
 def service_to_order(code: str) -> Service | None:

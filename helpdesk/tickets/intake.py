@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from helpdesk.accounts.models import User
 from helpdesk.catalogue.models import Service
-from helpdesk.catalogue.queries import service_to_order
+from helpdesk.catalogue.queries import UNKNOWN_SERVICE, service_to_order
 from helpdesk.config import Settings
 from helpdesk.core import bulk
 from helpdesk.core.concurrency import write_intent
@@ -53,7 +53,6 @@ BATCH = 50
 BATCH_SQLITE = 20
 SQLITE_PAUSE = 0.025
 LANGUAGES = ("sv", "en")
-GONE = N_("There is no service with the code %(code)s.")
 BROKEN = N_("The ticket could not be created because of an error on our side. Please send the "
             "request again.")
 
@@ -96,7 +95,7 @@ def accept_request(requester: User, request: dict[str, Any], *, now: datetime) -
     a caller hears of a wrong service at once; DomainError says why."""
     service = db.session.scalar(select(Service).where(Service.code == request["service"]))
     if service is None:
-        raise DomainError(GONE, code=request["service"])
+        raise DomainError(UNKNOWN_SERVICE, code=request["service"])
     check_may_create(service, requester, TicketType(request["type"]))
     values = {"requester_id": requester.id, "request": dict(request), "accepted_at": now,
               "status": IntakeStatus.PENDING.value}
@@ -220,7 +219,7 @@ def _create_all(rows: list[TicketIntake], *, now: datetime, settings: Settings) 
         service = services[row.request["service"]]
         try:
             if service is None:
-                raise DomainError(GONE, code=row.request["service"])
+                raise DomainError(UNKNOWN_SERVICE, code=row.request["service"])
             check_may_create(service, requesters[row.requester_id], TicketType(row.request["type"]))
         except DomainError as exc:
             _reject(row, exc, now)

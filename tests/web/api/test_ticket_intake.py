@@ -100,7 +100,9 @@ def test_bad_requests_are_refused_at_once_and_nothing_is_stored(app, apis, org):
     assert set(invalid.json["errors"]) == {"impact", "subject"}
     unknown = api.post("/tickets", json={**REQUEST, "service": "finns-inte"}, headers=LATER)
     assert unknown.status_code == 422
-    assert "finns-inte" in unknown.json["errors"]["service"][0]
+    assert unknown.json["errors"]["service"] == ["There is no service with the code finns-inte."]
+    direct = api.post("/tickets", json={**REQUEST, "service": "finns-inte"})
+    assert (direct.status_code, direct.json["errors"]) == (422, unknown.json["errors"])
     org.service.lifecycle = Lifecycle.RETIRED
     retired = api.post("/tickets", json=REQUEST, headers=LATER)
     assert retired.status_code == 422 and "service" in retired.json["errors"]
