@@ -43,7 +43,7 @@ _LOCK_POLL_SECONDS = 0.0005
 
 def take_write_lock(dbapi_connection: Any, wait_ms: int = LOCK_WAIT_MS) -> None:
     """BEGIN IMMEDIATE on a pysqlite connection, waiting up to ``wait_ms`` for the lock;
-    then "database is locked", as SQLite itself would say."""
+    then "database is locked" as SQLAlchemy raises it, so ``is_lost_race`` knows it."""
     deadline = time.monotonic() + wait_ms / 1000
     dbapi_connection.execute("PRAGMA busy_timeout=0")
     try:
@@ -53,7 +53,7 @@ def take_write_lock(dbapi_connection: Any, wait_ms: int = LOCK_WAIT_MS) -> None:
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() >= deadline:
-                    raise
+                    raise OperationalError("BEGIN IMMEDIATE", (), exc) from exc
             time.sleep(_LOCK_POLL_SECONDS)
     finally:
         dbapi_connection.execute(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")

@@ -7,8 +7,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
-from helpdesk.core.concurrency import LOCK_WAIT_MS, take_write_lock
+from helpdesk.core.concurrency import LOCK_WAIT_MS, is_lost_race, take_write_lock
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -41,8 +42,9 @@ def test_the_waiter_writes_after_the_holder_commits(two_connections):
 def test_a_lock_never_released_is_refused_after_the_wait(two_connections):
     holder, waiter = two_connections
     holder.execute("BEGIN IMMEDIATE")
-    with pytest.raises(sqlite3.OperationalError, match="locked"):
+    with pytest.raises(OperationalError, match="locked") as refused:
         take_write_lock(waiter, wait_ms=30)
+    assert is_lost_race(refused.value)  # the API answers 409: try again
     assert not waiter.in_transaction
 
 
