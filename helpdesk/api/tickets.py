@@ -26,7 +26,6 @@ from helpdesk.api.http import (
 from helpdesk.api.listing import list_tickets
 from helpdesk.api.problems import ApiProblem
 from helpdesk.api.uploads import checked_uploads
-from helpdesk.catalogue.queries import UNKNOWN_SERVICE, service_to_order
 from helpdesk.core.errors import DomainError, InvalidInput, NotFound, TransitionRefused
 from helpdesk.extensions import db
 from helpdesk.tickets import intake
@@ -75,10 +74,8 @@ def ticket_create() -> Response:
     data = load_json(TICKET_CREATE)
     if prefers_async():
         return _accept_for_later(data)
-    service = service_to_order(data["service"])
     try:
-        if service is None:
-            raise DomainError(UNKNOWN_SERVICE, code=data["service"])
+        service = ops.service_for_new_ticket(data["service"], api_user(), TicketType(data["type"]))
         ticket = ops.create_ticket(
             requester=api_user(), service=service, subject=data["subject"],
             description=data["description"], impact=data["impact"], urgency=data["urgency"],

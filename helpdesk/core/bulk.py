@@ -73,12 +73,7 @@ def block_local(name: str, factory: Callable[[], _T]) -> _T | None:
     """State kept while the open block lasts, made by ``factory`` on first use; None outside
     a block. A group of mails keeps here what its earlier mails made, which no query sees
     before the block writes it."""
-    local = _local.get()
-    if local is None:
-        return None
-    if name not in local:
-        local[name] = factory()
-    return local[name]
+    return read_once(name, factory) if _local.get() is not None else None
 
 
 def read_once(name: str, read: Callable[[], _T]) -> _T:

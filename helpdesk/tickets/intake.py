@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from helpdesk.accounts.models import User
 from helpdesk.catalogue.models import Service
-from helpdesk.catalogue.queries import UNKNOWN_SERVICE, service_to_order
+from helpdesk.catalogue.queries import service_to_order
 from helpdesk.config import Settings
 from helpdesk.core import bulk
 from helpdesk.core.concurrency import write_intent
@@ -39,7 +39,7 @@ from helpdesk.core.i18n import N_
 from helpdesk.core.types import UTCDateTime, value_enum
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Channel, Ticket, TicketType
-from helpdesk.tickets.operations import check_may_create, create_ticket
+from helpdesk.tickets.operations import create_ticket, service_for_new_ticket
 from helpdesk.tickets.references import reserve_references
 
 log = logging.getLogger(__name__)
@@ -93,10 +93,7 @@ def accept_request(requester: User, request: dict[str, Any], *, now: datetime) -
     """Store a checked ticket request for the drain (``request`` as the creation schema
     loaded it). The checks creation makes before it writes anything are made now, so that
     a caller hears of a wrong service at once; DomainError says why."""
-    service = db.session.scalar(select(Service).where(Service.code == request["service"]))
-    if service is None:
-        raise DomainError(UNKNOWN_SERVICE, code=request["service"])
-    check_may_create(service, requester, TicketType(request["type"]))
+    service_for_new_ticket(request["service"], requester, TicketType(request["type"]))
     values = {"requester_id": requester.id, "request": dict(request), "accepted_at": now,
               "status": IntakeStatus.PENDING.value}
     if db.engine.dialect.name == "sqlite":
@@ -172,20 +169,27 @@ def _drain_batch(*, now: datetime, settings: Settings, size: int) -> DrainResult
             db.session.commit()
             return DrainResult()
         claimed = [row.id for row in rows]
-        try:
-            result = _create_all(rows, now=now, settings=settings)
-            db.session.commit()
+        result = _committed(rows, now=now, settings=settings)
+        if result is not None:
             return result
-        except Exception:
-            db.session.rollback()
-            log.exception("an intake batch failed; its requests are tried one at a time")
         # A failure no check foresaw: each request alone, so one bad request rejects only itself.
-        result = DrainResult()
-        for intake_id in claimed:
-            result += _create_one(intake_id, now=now, settings=settings)
-        return result
+        return sum((_create_one(intake_id, now=now, settings=settings) for intake_id in claimed),
+                   DrainResult())
     finally:
         write_intent.reset(token)
+
+
+def _committed(rows: list[TicketIntake], *, now: datetime, settings: Settings) -> DrainResult | None:
+    """The requests made tickets and committed; None (all rolled back) if that failed."""
+    ids = [row.id for row in rows]
+    try:
+        result = _create_all(rows, now=now, settings=settings)
+        db.session.commit()
+        return result
+    except Exception:
+        db.session.rollback()
+        log.exception("ticket requests %s could not be created", ids)
+        return None
 
 
 def _create_one(intake_id: int, *, now: datetime, settings: Settings) -> DrainResult:
@@ -194,13 +198,9 @@ def _create_one(intake_id: int, *, now: datetime, settings: Settings) -> DrainRe
     if not rows:  # done meanwhile by another drain, or held by one now
         db.session.rollback()
         return DrainResult()
-    try:
-        result = _create_all(rows, now=now, settings=settings)
-        db.session.commit()
+    result = _committed(rows, now=now, settings=settings)
+    if result is not None:
         return result
-    except Exception:
-        db.session.rollback()
-        log.exception("ticket request %s could not be created", intake_id)
     rows = _claim(1, only=intake_id)
     if not rows:
         db.session.rollback()
@@ -216,11 +216,9 @@ def _create_all(rows: list[TicketIntake], *, now: datetime, settings: Settings) 
     # Checked before any number is taken: a rejected request leaves no gap in the numbering.
     ready: list[tuple[TicketIntake, Service]] = []
     for row in rows:
-        service = services[row.request["service"]]
         try:
-            if service is None:
-                raise DomainError(UNKNOWN_SERVICE, code=row.request["service"])
-            check_may_create(service, requesters[row.requester_id], TicketType(row.request["type"]))
+            service = service_for_new_ticket(row.request["service"], requesters[row.requester_id],
+                                             TicketType(row.request["type"]), find=services.get)
         except DomainError as exc:
             _reject(row, exc, now)
             continue

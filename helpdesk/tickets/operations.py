@@ -7,7 +7,7 @@ the ticket, and records a TicketEvent. They flush; the caller commits once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from helpdesk.accounts.models import User
 from helpdesk.catalogue.models import RequestFormAnswers, Service
+from helpdesk.catalogue.queries import UNKNOWN_SERVICE, service_to_order
 from helpdesk.config import Settings
 from helpdesk.core import bulk
 from helpdesk.core.errors import DomainError, StaleTicket
@@ -146,6 +147,17 @@ def check_may_create(service: Service, requester: User, ticket_type: TicketType)
     if ticket_type == TicketType.SERVICE_REQUEST and not service.may_order(requester):
         raise DomainError(N_("Only the authorised orderers of %(service)s may order it."),
                           service=service.name)
+
+
+def service_for_new_ticket(code: str, requester: User, ticket_type: TicketType, *,
+                           find: Callable[[str], Service | None] = service_to_order) -> Service:
+    """The service a ticket request names by its code, checked as ``create_ticket`` checks
+    it; DomainError says why not. ``find`` looks the code up (a batch passes what it read)."""
+    service = find(code)
+    if service is None:
+        raise DomainError(UNKNOWN_SERVICE, code=code)
+    check_may_create(service, requester, ticket_type)
+    return service
 
 
 def create_ticket(
