@@ -49,6 +49,7 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.engine import Engine
 
 from bench.common import demo_app, on_each_database
 
@@ -261,14 +262,10 @@ def intake_worker(env: dict[str, str]) -> Iterator[None]:
         process.wait(timeout=30)
 
 
-def _pending(url: str) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.exec_driver_sql(
-                "SELECT count(*) FROM ticket_intake WHERE status = 'pending'").scalar_one())
-    finally:
-        engine.dispose()
+def _pending(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.exec_driver_sql(
+            "SELECT count(*) FROM ticket_intake WHERE status = 'pending'").scalar_one())
 
 
 @dataclass
@@ -291,6 +288,7 @@ def drain_alone(url: str, instance: Path) -> Drained:
     web workers idle), timed from the first batch to the last."""
     from helpdesk import create_app
     from helpdesk.core.clock import utcnow
+    from helpdesk.extensions import db
     from helpdesk.tickets.intake import drain
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
@@ -298,8 +296,6 @@ def drain_alone(url: str, instance: Path) -> Drained:
         started = time.perf_counter()
         result = drain(now=utcnow, settings=app.config["HELPDESK"])
         elapsed = time.perf_counter() - started
-        from helpdesk.extensions import db
-
         db.session.remove()
         db.engine.dispose()
     return Drained("intake drain alone", result.created, elapsed)
@@ -308,12 +304,14 @@ def drain_alone(url: str, instance: Path) -> Drained:
 def sustained(port: int, url: str, env: dict[str, str], make: Callable[[int], bytes]) -> tuple[Load, Drained]:
     """Requests accepted while the intake worker creates their tickets beside the web workers,
     on the same two cores; the created rate counts until the last accepted one is a ticket."""
+    engine = create_engine(url)
     with intake_worker(env):
         started = time.perf_counter()
         accepted = asyncio.run(_run("API intake + worker", port, make, expect=202))
-        while _pending(url):
+        while _pending(engine):
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
+    engine.dispose()
     return accepted, Drained("end to end, sustained", accepted.requests, elapsed)
 
 
