@@ -271,6 +271,9 @@ class IntakeOut(Schema):
     ticket = fields.String(allow_none=True, metadata={"description": "The new ticket's reference "
                                                                      "once created."})
     reason = fields.String(allow_none=True, metadata={"description": "Why it was rejected."})
+    retried_at = fields.DateTime(allow_none=True, metadata={
+        "description": "When an administrator last gave the rejected request back to be "
+                       "created, once its cause was mended."})
 
 
 class Problem(Schema):

@@ -102,6 +102,7 @@ def _intake_view(accepted: intake.TicketIntake) -> dict[str, Any]:
     return {"id": accepted.id, "status": accepted.status.value,
             "accepted_at": accepted.accepted_at, "processed_at": accepted.processed_at,
             "ticket": accepted.ticket.reference if accepted.ticket else None,
+            "retried_at": accepted.retries[-1].at if accepted.retries else None,
             "reason": accepted.reason_in(str(get_locale() or "en")) if accepted.reason else None}
 
 

@@ -82,11 +82,37 @@ class TicketIntake(db.Model):  # type: ignore[name-defined]
 
     requester: Mapped[User] = relationship()
     ticket: Mapped[Ticket | None] = relationship()
+    retries: Mapped[list[IntakeRetry]] = relationship(
+        order_by="IntakeRetry.id", cascade="all, delete-orphan", passive_deletes=True)
 
     def reason_in(self, language: str) -> str | None:
-        if not self.reason:
-            return None
-        return self.reason.get(language) or self.reason.get("en")
+        return _in_language(self.reason, language)
+
+
+class IntakeRetry(db.Model):  # type: ignore[name-defined]
+    """An administrator gave a rejected request back to the drain: who, when, and the
+    rejection given up, which the request itself no longer shows."""
+
+    __tablename__ = "ticket_intake_retries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intake_id: Mapped[int] = mapped_column(ForeignKey("ticket_intake.id", ondelete="CASCADE"),
+                                           index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The rejection's reason by language, as it stood: {"sv": …, "en": …}.
+    reason: Mapped[dict[str, str] | None] = mapped_column(JSON)
+
+    by: Mapped[User] = relationship()
+
+    def reason_in(self, language: str) -> str | None:
+        return _in_language(self.reason, language)
+
+
+def _in_language(reason: dict[str, str] | None, language: str) -> str | None:
+    if not reason:
+        return None
+    return reason.get(language) or reason.get("en")
 
 
 def accept_request(requester: User, request: dict[str, Any], *, now: datetime) -> TicketIntake:

@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from helpdesk.accounts.models import User
 from helpdesk.core.errors import DomainError, NotFound
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
-from helpdesk.tickets.intake import IntakeStatus, TicketIntake
+from helpdesk.tickets.intake import IntakeRetry, IntakeStatus, TicketIntake
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,9 @@ def overview(now: datetime) -> IntakeOverview:
 def _listed(status: IntakeStatus, *order: ColumnElement[Any]) -> list[TicketIntake]:
     return list(db.session.scalars(
         select(TicketIntake).where(TicketIntake.status == status)
-        .options(joinedload(TicketIntake.requester)).order_by(*order).limit(SHOWN)))
+        .options(joinedload(TicketIntake.requester),
+                 selectinload(TicketIntake.retries).joinedload(IntakeRetry.by))
+        .order_by(*order).limit(SHOWN)))
 
 
 def waiting() -> list[TicketIntake]:
@@ -62,15 +64,17 @@ def rejected() -> list[TicketIntake]:
     return _listed(IntakeStatus.REJECTED, TicketIntake.processed_at.desc(), TicketIntake.id.desc())
 
 
-def retry(intake_id: int, *, actor: User) -> TicketIntake:
+def retry(intake_id: int, *, actor: User, now: datetime) -> TicketIntake:
     """Give a rejected request back to the drain (after the cause was mended: the service
     reopened, a fault fixed). Its ticket still counts from when the request was accepted,
-    as the requester has waited since then. The caller commits."""
+    as the requester has waited since then. The retry is kept on the request, with the
+    rejection it gave up. The caller commits."""
     intake = db.session.get(TicketIntake, intake_id)
     if intake is None:
         raise NotFound(N_("There is no such ticket request."))
     if intake.status != IntakeStatus.REJECTED:
         raise DomainError(N_("Only a rejected request can be tried again."))
+    intake.retries.append(IntakeRetry(at=now, by=actor, reason=intake.reason))
     intake.status = IntakeStatus.PENDING
     intake.reason = None
     intake.processed_at = None

@@ -29,7 +29,7 @@ def index() -> str:
 @bp.post("/<int:intake_id>/retry")
 def retry(intake_id: int) -> Response:
     try:
-        intake = intake_review.retry(intake_id, actor=edge.actor())
+        intake = intake_review.retry(intake_id, actor=edge.actor(), now=edge.now())
         edge.commit()
     except NotFound:
         abort(404)

@@ -20,7 +20,7 @@ from helpdesk.core.clock import utcnow
 from helpdesk.extensions import db
 from helpdesk.mail.ingest import receive
 from helpdesk.mail.models import Mailbox
-from helpdesk.tickets.intake import IntakeStatus, TicketIntake, accept_request
+from helpdesk.tickets.intake import IntakeRetry, IntakeStatus, TicketIntake, accept_request
 from helpdesk.tickets.operations import add_reply, create_ticket, resolve_ticket, take_ticket
 from helpdesk.tiers.models import SupportGroup
 from helpdesk.tiers.operations import answer_consultation, consult_group, escalate_ticket
@@ -84,7 +84,8 @@ def story(live_server: LiveServer) -> str:
             subject="Signaturen saknas", description="Min e-postsignatur försvann.")
         take_ticket(solved, actor=lars, now=now - timedelta(hours=1), settings=settings)
         resolve_ticket(solved, actor=lars, note="Signaturen är tillbaka.", now=now, settings=settings)
-        # Ticket requests sent for later: one waiting, one rejected, for the intake page.
+        # Ticket requests sent for later: one waiting, one rejected after a retry, for the
+        # intake page.
         request = {"service": "epost", "subject": "Larm från övervakningen", "type": "incident",
                    "description": "Disken är full.", "impact": 2, "urgency": 2,
                    "confidential": False}
@@ -93,6 +94,8 @@ def story(live_server: LiveServer) -> str:
             user(ANNA), {**request, "subject": "Larm igen"}, now=now).id)
         refused.status, refused.processed_at = IntakeStatus.REJECTED, now
         refused.reason = {"sv": "Tjänsten är stängd.", "en": "The service is closed."}
+        refused.retries.append(IntakeRetry(at=now - timedelta(minutes=5), by=user(ADMIN), reason={
+            "sv": "Ett fel hos oss.", "en": "An error on our side."}))
         return ticket.reference
 
 

@@ -11,7 +11,7 @@ from helpdesk.catalogue.models import Lifecycle
 from helpdesk.core.clock import utcnow
 from helpdesk.extensions import db
 from helpdesk.tickets import intake
-from helpdesk.tickets.intake import IntakeStatus, TicketIntake
+from helpdesk.tickets.intake import IntakeRetry, IntakeStatus, TicketIntake
 from tests.support import fast_password_hashing
 from tests.web.api.client import ApiClient
 from tests.web.helpers import get, person, plain, post
@@ -95,6 +95,48 @@ def test_a_rejected_request_tried_again_becomes_a_ticket(app, org, settings, sen
     assert made.ticket.created_at == accepted_at  # the requester has waited since then
 
 
+def test_a_retry_is_kept_with_the_rejection_it_gave_up(app, factory, org, settings, send):
+    intake_id = rejected_by_a_retired_service(org, settings, send)
+    given_up = db.session.get(TicketIntake, intake_id).reason
+    admin = person(app, org.admin)
+    post(admin, f"{PAGE}/{intake_id}/retry")
+
+    waiting_table = get(admin, PAGE).doc.find_all("table")[-1]
+    assert waiting_table.find_all("th", scope="col")[-1].text == "Tried again"
+    cell = plain(waiting_table.one("tbody").find_all("td")[-1].text)
+    assert f"by {org.admin.name}, after the rejection: " in cell and "cannot be ordered" in cell
+    # The requester reads through the API that somebody tried again, not who.
+    seen = ApiClient(app, factory.api_token(org.requester)).get(f"/ticket-intake/{intake_id}").json
+    assert seen["status"] == "pending" and seen["retried_at"] is not None
+    assert org.admin.email not in str(seen)
+
+    # Still retired: rejected again, and the page shows the earlier attempt beside the new reason.
+    assert intake.drain(now=utcnow, settings=settings) == intake.DrainResult(rejected=1)
+    row = get(admin, PAGE).doc.find_all("table")[0].one("tbody")
+    assert f"by {org.admin.name}, after the rejection: " in plain(row.text)
+    retries = db.session.query(IntakeRetry).filter_by(intake_id=intake_id).all()
+    assert [(r.by_id, r.reason) for r in retries] == [(org.admin.id, given_up)]
+
+
+def test_a_request_never_retried_says_so(app, org, send):
+    send("Skärmen flimrar")
+    waiting_table = get(person(app, org.admin), PAGE).doc.find_all("table")[-1]
+    assert plain(waiting_table.one("tbody").find_all("td")[-1].text) == "No"
+
+
+def test_a_forgotten_request_takes_its_retries_along(app, org, settings, send):
+    intake_id = rejected_by_a_retired_service(org, settings, send)
+    post(person(app, org.admin), f"{PAGE}/{intake_id}/retry")
+    org.service.lifecycle = Lifecycle.ACTIVE
+    db.session.flush()
+    assert intake.drain(now=utcnow, settings=settings) == intake.DrainResult(created=1)
+    later = utcnow() + intake.KEEP_PROCESSED + timedelta(minutes=1)
+    intake.drain(now=lambda: later, settings=settings)
+    db.session.expire_all()
+    assert db.session.get(TicketIntake, intake_id) is None
+    assert db.session.query(IntakeRetry).count() == 0
+
+
 def test_only_a_rejected_request_is_tried_again(app, org, send):
     waiting = send("Skärmen flimrar")
     admin = person(app, org.admin)
@@ -121,3 +163,4 @@ def test_the_intake_page_in_swedish(app, org, settings, send):
     assert page.lang == "sv" and page.doc.one("h1").text == "Ärendeintag"
     assert "Det går inte att beställa" in plain(page.doc.find_all("table")[0].text)
     assert "Försök igen Skrivaren på plan 3" in page.buttons()
+    assert page.doc.find_all("table")[0].find_all("th", scope="col")[-2].text == "Försökt igen"
