@@ -92,10 +92,11 @@ def baseline_app() -> Flask:
         if not isinstance(body, dict) or not body.get("subject"):
             return jsonify({"error": "subject"}), 422
         with engine.begin() as conn:
-            new_id = conn.execute(insert(baseline_rows).values(
+            result = conn.execute(insert(baseline_rows).values(
                 reference="HD-0", subject=body["subject"], description=body.get("description", ""),
                 status="new", impact=body.get("impact"), urgency=body.get("urgency"),
-                created_at=datetime.now(UTC), version=1)).inserted_primary_key[0]
+                created_at=datetime.now(UTC), version=1))
+            new_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
         return jsonify({"id": new_id}), 201
 
     return app

@@ -57,8 +57,10 @@ def generate_stopped_clocks(seed: int = 7) -> int:
     stamp, parse = raw_datetimes(db.session.connection().dialect.name == "sqlite")
 
     policies = {p.id: p for p in db.session.scalars(select(SlaPolicy))}
-    service_policy = dict(db.session.execute(  # type: ignore[arg-type]
-        select(Service.id, Service.sla_policy_id).where(Service.sla_policy_id.is_not(None))).all())
+    service_policy: dict[int, int] = {
+        service_id: policy_id for service_id, policy_id in db.session.execute(
+            select(Service.id, Service.sla_policy_id).where(Service.sla_policy_id.is_not(None)))
+        if policy_id is not None}
     tickets = db.session.execute(
         select(Ticket.id, Ticket.priority, Ticket.service_id, Ticket.created_at, Ticket.resolved_at)
         .where(Ticket.resolved_at.is_not(None), Ticket.service_id.in_(list(service_policy)))
@@ -194,7 +196,7 @@ def measure(label: str, url: str, instance: Path) -> None:
                lambda: clocks(compliance(Dimension.GROUP, Filters(year))))
 
         def monthly() -> str:
-            service = db.session.scalar(select(Service).where(Service.code == code))
+            service = db.session.scalars(select(Service).where(Service.code == code)).one()
             report = build(service, october, now=NOW)
             return (f"{code}: {sum(r['count'] for r in report['results']):,} clocks, "
                     f"{len(report['breaches']):,} breaches listed")
