@@ -47,13 +47,16 @@ log = logging.getLogger(__name__)
 # What a caller may still read about a processed request; the drain forgets older rows.
 KEEP_PROCESSED = timedelta(days=7)
 # Tickets per transaction; larger batches gain little, as the per-ticket work dominates by
-# then. On SQLite a batch holds the database's write lock while it runs (some 20 ms for
-# 10), which the API's writes wait out, and the drain pauses as long between batches to let
-# them in. Measured beside gunicorn (bench.http_load): batches of 20 left accepted requests a
-# p95 of 45 ms, of 10 one of 28 ms at the same rate of tickets; of 5 cost a third of the rate.
+# then. On SQLite a batch holds the database's write lock while it runs (some 25 ms for
+# 10), which the API's writes wait out: batches of 20 left requests accepted beside the
+# drain a p95 of 45 ms, of 10 one of 28 ms, of 5 cost a third of the drain's rate.
 BATCH = 50
 BATCH_SQLITE = 10
-SQLITE_PAUSE = 0.01
+# Between SQLite batches: longer than the 0.5 ms in which a waiting API write tries for the
+# lock again (core.concurrency), so one that waits gets in even if the drain's own work
+# before its next batch is quick; no longer, as a drain catching up on a backlog would idle
+# (pausing as long as each batch took cost it more than half its rate).
+SQLITE_PAUSE = 0.002
 LANGUAGES = ("sv", "en")
 BROKEN = N_("The ticket could not be created because of an error on our side. Please send the "
             "request again.")
@@ -164,15 +167,14 @@ def drain(*, now: Callable[[], datetime], settings: Settings, batch: int | None 
     total = DrainResult()
     while (limit is None or total.created + total.rejected < limit) and not stop():
         size = batch if limit is None else min(batch, limit - total.created - total.rejected)
-        started = time.monotonic()
         done = _drain_batch(now=now(), settings=settings, size=size)
         total += done
         if done.created + done.rejected < size:
             break
         if sqlite:
-            # SQLite's busy handler polls for the write lock, it does not queue: a drain that
-            # took the lock again at once would starve the API's writes until it ran dry.
-            time.sleep(min(max(time.monotonic() - started, SQLITE_PAUSE), 4 * SQLITE_PAUSE))
+            # Writers poll for SQLite's write lock, they do not queue: a drain that took it
+            # again at once would starve the API's writes until it ran dry.
+            time.sleep(SQLITE_PAUSE)
     return total
 
 

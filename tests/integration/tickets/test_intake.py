@@ -93,6 +93,35 @@ def test_two_drains_at_once_create_each_ticket_exactly_once(database):
         assert len(set(ticket_ids)) == 90
 
 
+def test_a_request_sent_while_a_drain_works_through_a_backlog_is_accepted_in_between(database):
+    """The drain commits a batch at a time, and on SQLite lets go of the one write lock in
+    between: a request sent while it works does not wait until the backlog is gone."""
+    database.app()
+    accept(database, 200)
+    drainer = database.app()
+    results: list[intake.DrainResult] = []
+
+    def run() -> None:
+        with drainer.app_context():
+            results.append(intake.drain(now=utcnow, settings=drainer.config["HELPDESK"]))
+            db.session.remove()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while statuses(database).get("created", 0) == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        late = accept(database, 1)[0]
+        left = statuses(database).get("pending", 0)
+    finally:
+        thread.join(timeout=120)
+    assert left > 1, "the request waited until the drain had (nearly) run dry"
+    assert results == [intake.DrainResult(created=201)]
+    with database.session() as session:
+        assert session.get(TicketIntake, late).status == IntakeStatus.CREATED
+
+
 def test_a_request_that_breaks_creation_rejects_only_itself(database, monkeypatch):
     database.app()
     accept(database, 2)
