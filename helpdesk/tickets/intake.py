@@ -38,6 +38,7 @@ from helpdesk.core.errors import DomainError
 from helpdesk.core.i18n import N_
 from helpdesk.core.types import UTCDateTime, value_enum
 from helpdesk.extensions import db
+from helpdesk.tickets.history import record
 from helpdesk.tickets.models import Channel, Ticket, TicketType
 from helpdesk.tickets.operations import create_ticket, service_for_new_ticket
 from helpdesk.tickets.references import reserve_references
@@ -46,6 +47,9 @@ log = logging.getLogger(__name__)
 
 # What a caller may still read about a processed request; the drain forgets older rows.
 KEEP_PROCESSED = timedelta(days=7)
+# The drain runs every second: a request made a ticket this long after it was accepted waited
+# for a reason (no drain running, a rejection tried again), which its ticket's history says.
+LATE = timedelta(minutes=1)
 # Tickets per transaction; larger batches gain little, as the per-ticket work dominates by
 # then. On SQLite a batch holds the database's write lock while it runs (some 25 ms for
 # 10), which the API's writes wait out: batches of 20 left requests accepted beside the
@@ -266,6 +270,8 @@ def _create_all(rows: list[TicketIntake], *, now: datetime, settings: Settings) 
                 impact=request["impact"], urgency=request["urgency"],
                 ticket_type=TicketType(request["type"]), confidential=request["confidential"],
                 channel=Channel.API, now=row.accepted_at, settings=settings)
+            if now - row.accepted_at > LATE:
+                _record_made_late(ticket, row, now)
             created.append((row, ticket))
     db.session.flush()
     for row, ticket in created:
@@ -273,6 +279,14 @@ def _create_all(rows: list[TicketIntake], *, now: datetime, settings: Settings) 
         row.status = IntakeStatus.CREATED
         row.processed_at = now
     return DrainResult(created=len(created), rejected=len(rows) - len(ready))
+
+
+def _record_made_late(ticket: Ticket, row: TicketIntake, now: datetime) -> None:
+    """The ticket's history shows it created when its request was accepted, as its clocks
+    count from then; this line says when it was really made, and who tried it again."""
+    retry = row.retries[-1] if row.retries else None
+    record(ticket, "made_from_request", actor=retry.by if retry else None, now=now,
+           request=row.id, accepted_at=row.accepted_at.isoformat(), retried=retry is not None)
 
 
 def _requesters(ids: set[int]) -> dict[int, User]:

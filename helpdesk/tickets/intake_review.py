@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -19,12 +19,12 @@ from helpdesk.accounts.models import User
 from helpdesk.core.errors import DomainError, NotFound
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
-from helpdesk.tickets.intake import IntakeRetry, IntakeStatus, TicketIntake
+from helpdesk.tickets.intake import LATE, IntakeRetry, IntakeStatus, TicketIntake
 
 log = logging.getLogger(__name__)
 
-# The drain runs every second; a request waiting this long means it is not running.
-STALLED_AFTER = timedelta(minutes=1)
+# A request waiting this long means no drain is running.
+STALLED_AFTER = LATE
 SHOWN = 100
 
 

@@ -39,6 +39,7 @@ HISTORY_LABELS = {
     "mail_bounced": N_("A mail to the requester could not be delivered"),
     "follow_up_of": N_("Follow-up to an earlier ticket"),
     "followed_up_by": N_("Followed up by a new ticket"),
+    "made_from_request": N_("Made a ticket from a request accepted earlier"),
     # The approval of orders (catalogue)
     "approval_requested": N_("Sent for approval"),
     "approved": N_("Approved"),
@@ -137,7 +138,10 @@ def local_day(value: datetime | None) -> str:
     return format_datetime(value, "EEE d MMM") if value else ""
 
 
-def local_time(value: datetime | None) -> str:
+def local_time(value: datetime | str | None) -> str:
+    """A moment in the reader's time zone; also one kept as ISO text in an event's details."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
 
 

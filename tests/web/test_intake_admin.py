@@ -118,6 +118,53 @@ def test_a_retry_is_kept_with_the_rejection_it_gave_up(app, factory, org, settin
     assert [(r.by_id, r.reason) for r in retries] == [(org.admin.id, given_up)]
 
 
+def test_a_ticket_made_long_after_its_request_says_so_in_its_history(app, org, settings, send):
+    intake_id = send("Skrivaren på plan 3")
+    two_hours_ago = utcnow() - timedelta(hours=2)
+    db.session.get(TicketIntake, intake_id).accepted_at = two_hours_ago
+    org.service.lifecycle = Lifecycle.RETIRED
+    db.session.flush()
+    assert intake.drain(now=utcnow, settings=settings) == intake.DrainResult(rejected=1)
+    org.service.lifecycle = Lifecycle.ACTIVE
+    db.session.flush()
+    post(person(app, org.admin), f"{PAGE}/{intake_id}/retry")
+    assert intake.drain(now=utcnow, settings=settings) == intake.DrainResult(created=1)
+    ticket = db.session.get(TicketIntake, intake_id).ticket
+    assert ticket.created_at == two_hours_ago
+
+    for reader, pages in ((org.requester, "/portal"), (org.local_agent, "/agent")):
+        timeline = get(person(app, reader), f"{pages}/tickets/{ticket.reference}").doc.one(
+            "ol", **{"class": "timeline"})
+        lines = [plain(item.text) for item in timeline.find_all("li")]
+        late = [line for line in lines if line.startswith("Made a ticket from a request accepted earlier")]
+        assert len(late) == 1, lines
+        assert f"– {org.admin.name} " in late[0]  # the retry made it
+        assert f"request {intake_id} and accepted at " in late[0]
+        assert "its SLA clocks count from then. It had been rejected, and was tried again." in late[0]
+        assert lines[0].startswith("Ticket created")
+
+
+def test_a_request_a_stopped_drain_left_waiting_is_made_late_by_the_helpdesk(app, org, settings, send):
+    intake_id = send("Skärmen flimrar")
+    db.session.get(TicketIntake, intake_id).accepted_at = utcnow() - timedelta(minutes=5)
+    db.session.flush()
+    assert intake.drain(now=utcnow, settings=settings) == intake.DrainResult(created=1)
+    ticket = db.session.get(TicketIntake, intake_id).ticket
+    late = [event for event in ticket.events if event.kind == "made_from_request"]
+    assert [(event.actor, event.details["retried"]) for event in late] == [(None, False)]
+    timeline = plain(get(person(app, org.requester), f"/portal/tickets/{ticket.reference}").doc.one(
+        "ol", **{"class": "timeline"}).text)
+    assert "Made a ticket from a request accepted earlier – " in timeline
+    assert "tried again" not in timeline
+
+
+def test_a_request_made_a_ticket_at_once_adds_nothing_to_its_history(app, org, settings, send):
+    intake_id = send("Skärmen flimrar")
+    assert intake.drain(now=utcnow, settings=settings) == intake.DrainResult(created=1)
+    kinds = [event.kind for event in db.session.get(TicketIntake, intake_id).ticket.events]
+    assert "made_from_request" not in kinds and "created" in kinds
+
+
 def test_a_request_never_retried_says_so(app, org, send):
     send("Skärmen flimrar")
     waiting_table = get(person(app, org.admin), PAGE).doc.find_all("table")[-1]

@@ -72,7 +72,9 @@ def test_the_ticket_is_the_one_a_direct_creation_makes_with_clocks_from_acceptan
     twin = db.session.scalars(select(Ticket).where(Ticket.reference == direct["reference"])).one()
     assert (ticket.assigned_group, ticket.priority, ticket.channel, ticket.requester) == (
         twin.assigned_group, twin.priority, Channel.API, org.requester)
-    assert [e.kind for e in ticket.events] == [e.kind for e in twin.events]
+    # The same history, and a line that says the ticket was made three minutes late.
+    assert [e.kind for e in ticket.events] == [e.kind for e in twin.events] + ["made_from_request"]
+    assert ticket.events[-1].at == accepted_at + timedelta(minutes=3)
     assert ticket.created_at == accepted_at
     clocks = db.session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)).all()
     assert clocks and {c.started_at for c in clocks} == {accepted_at}
