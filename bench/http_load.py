@@ -10,7 +10,9 @@ of requests in flight for a fixed time:
 - queue listing: GET /api/v1/tickets?group=servicedesk&status=active&sort=sla_due (first page);
 - ticket fetch: GET /api/v1/tickets/<reference> for the queue's tickets;
 - the ceiling: the same load against a minimal Flask app, under the same gunicorn, that
-  inserts one ticket-sized row per POST on the same database.
+  inserts one ticket-sized row per POST on the same database. Both servers run at once,
+  and the creation loads and the ceiling take turns in slices, so that the ratio compares
+  rates measured at the same moments (a shared host's speed drifts).
 
 Targets: creation at least 50 % of the ceiling; queue listing p95 under 50 ms.
 HELPDESK_BENCH_HTTP_SECONDS (default 10) and HELPDESK_BENCH_HTTP_CONCURRENCY (default 2,
@@ -57,6 +59,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TICKETS = int(os.environ.get("HELPDESK_BENCH_TICKETS", "100000"))
 SECONDS = float(os.environ.get("HELPDESK_BENCH_HTTP_SECONDS", "10"))
 CONCURRENCY = int(os.environ.get("HELPDESK_BENCH_HTTP_CONCURRENCY", "2"))
+ROUNDS = 5  # slices of SECONDS per interleaved load
+WARM_UP = min(2.0, SECONDS)
 NEW_TICKET = {"service": "epost", "subject": "Outlook startar inte",
               "description": "Det händer inget när jag startar Outlook. " * 4,
               "impact": 2, "urgency": 2}
@@ -119,6 +123,13 @@ class Load:
     latencies_ms: list[float]
     errors: dict[int, int]
 
+    def __add__(self, other: Load) -> Load:
+        errors = dict(self.errors)
+        for status, count in other.errors.items():
+            errors[status] = errors.get(status, 0) + count
+        return Load(self.label, self.requests + other.requests, self.seconds + other.seconds,
+                    self.latencies_ms + other.latencies_ms, errors)
+
     def pct(self, p: float) -> float:
         ordered = sorted(self.latencies_ms) or [float("nan")]
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -155,11 +166,12 @@ def _raw(method: str, path: str, token: str | None, body: bytes = b"",
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
-async def _run(label: str, port: int, make: Callable[[int], bytes], expect: int) -> Load:
+async def _run(label: str, port: int, make: Callable[[int], bytes], expect: int,
+               seconds: float = SECONDS) -> Load:
     latencies: list[float] = []
     errors: dict[int, int] = {}
     count = 0
-    deadline = time.perf_counter() + SECONDS
+    deadline = time.perf_counter() + seconds
 
     async def worker() -> None:
         nonlocal count
@@ -180,9 +192,33 @@ async def _run(label: str, port: int, make: Callable[[int], bytes], expect: int)
     return Load(label, len(latencies), time.perf_counter() - started, latencies, errors)
 
 
-def load(label: str, port: int, make: Callable[[int], bytes], expect: int) -> Load:
-    asyncio.run(_run(label, port, make, expect=expect), debug=False)  # warm up the workers
-    return asyncio.run(_run(label, port, make, expect=expect))
+@dataclass(frozen=True)
+class LoadSpec:
+    label: str
+    port: int
+    make: Callable[[int], bytes]
+    expect: int
+
+    def run(self, seconds: float) -> Load:
+        return asyncio.run(_run(self.label, self.port, self.make, self.expect, seconds))
+
+
+def load(spec: LoadSpec) -> Load:
+    spec.run(WARM_UP)  # the workers' first requests import and connect
+    return spec.run(SECONDS)
+
+
+def interleaved(*specs: LoadSpec) -> list[Load]:
+    """Loads whose rates are compared, run a slice each in turn (and the next round in the
+    reverse order), so that a drift in the machine's speed falls on all of them alike: on a
+    shared host, the same code was seen to run a third slower an hour later."""
+    for spec in specs:
+        spec.run(WARM_UP)
+    totals = {spec.label: Load(spec.label, 0, 0.0, [], {}) for spec in specs}
+    for n in range(ROUNDS):
+        for spec in specs if n % 2 == 0 else reversed(specs):
+            totals[spec.label] += spec.run(SECONDS / ROUNDS)
+    return [totals[spec.label] for spec in specs]
 
 
 # gunicorn ---------------------------------------------------------------------------------
@@ -323,20 +359,29 @@ def run(label: str, url: str, instance: Path) -> None:
     body = json.dumps(NEW_TICKET).encode()
     queue = "/api/v1/tickets?group=servicedesk&status=active&sort=sla_due&limit=50"
     later = ("Prefer: respond-async",)
-    with gunicorn("bench.http_load:helpdesk_app()", env) as port:
-        create = load("API ticket creation", port,
-                      lambda _n: _raw("POST", "/api/v1/tickets", requester, body), 201)
-        accept = load("API intake (async)", port,
-                      lambda _n: _raw("POST", "/api/v1/tickets", requester, body, later), 202)
-        listing = load("API queue (SLA due)", port, lambda _n: _raw("GET", queue, agent), 200)
-        fetch = load("API ticket fetch", port, lambda n: _raw(
-            "GET", f"/api/v1/tickets/{references[n % len(references)]}", agent), 200)
+
+    def create_request(_n: int) -> bytes:
+        return _raw("POST", "/api/v1/tickets", requester, body)
+
+    def later_request(_n: int) -> bytes:
+        return _raw("POST", "/api/v1/tickets", requester, body, later)
+
+    with gunicorn("bench.http_load:helpdesk_app()", env) as port, \
+            gunicorn("bench.http_load:baseline_app()", env) as ceiling_port:
+        # Both servers are up, the idle one's workers waiting in accept(): the targets and
+        # their ceiling take turns, on the same machine at the same moments.
+        create, accept, ceiling = interleaved(
+            LoadSpec("API ticket creation", port, create_request, 201),
+            LoadSpec("API intake (async)", port, later_request, 202),
+            LoadSpec("bare Flask insert", ceiling_port,
+                     lambda _n: _raw("POST", "/rows", None, body), 201))
+        listing = load(LoadSpec("API queue (SLA due)", port, lambda _n: _raw("GET", queue, agent), 200))
+        fetch = load(LoadSpec("API ticket fetch", port, lambda n: _raw(
+            "GET", f"/api/v1/tickets/{references[n % len(references)]}", agent), 200))
         drained = drain_alone(url, instance)
-        beside, end_to_end = sustained(port, url, env, lambda _n: _raw(
-            "POST", "/api/v1/tickets", requester, body, later))
-    with gunicorn("bench.http_load:baseline_app()", env) as port:
-        ceiling = load("bare Flask insert", port, lambda _n: _raw("POST", "/rows", None, body), 201)
-    print(f"[{label}] gunicorn 2 sync workers, {CONCURRENCY} in flight, {SECONDS:.0f} s each, "
+        beside, end_to_end = sustained(port, url, env, later_request)
+    print(f"[{label}] gunicorn 2 sync workers, {CONCURRENCY} in flight, {SECONDS:.0f} s each "
+          f"(creation, intake and the ceiling in {ROUNDS} slices by turns), "
           f"{TICKETS:,} tickets present")
     for result in (create, accept, listing, fetch, ceiling, beside):
         print(result.line(label))
