@@ -176,8 +176,8 @@ def drain(*, now: Callable[[], datetime], settings: Settings, batch: int | None 
         if done.created + done.rejected < size:
             break
         if sqlite:
-            # Writers poll for SQLite's write lock, they do not queue: a drain that took it
-            # again at once would starve the API's writes until it ran dry.
+            # Writers poll for SQLite's write lock, they do not queue: a moment without it
+            # lets a waiting API write in before the next batch (see SQLITE_PAUSE).
             time.sleep(SQLITE_PAUSE)
     return total
 
