@@ -50,7 +50,10 @@ class Ticket(db.Model):  # type: ignore[name-defined]
         Index("ix_tickets_queue_priority", "assigned_group_id", "status", "priority"),
         Index("ix_tickets_owner_status", "owner_group_id", "status"),
         Index("ix_tickets_requester", "requester_id", "created_at"),
-        Index("ix_tickets_queue_sla", "assigned_group_id", "status", "sla_due_at"),
+        # A queue by SLA due time in the index's order, whatever set of states it shows
+        # (with the state second, "active" would read the group's every active ticket and
+        # sort them). Tickets without a running clock have no due time and come last.
+        Index("ix_tickets_queue_sla_due", "assigned_group_id", "sla_due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

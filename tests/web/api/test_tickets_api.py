@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -244,6 +245,26 @@ def test_lists_filter_sort_and_page_by_cursor(apis, factory, org, settings):
                                                  "requester": org.requester.email,
                                                  "updated_since": "2026-03-10T09:03:00Z"}
                        ).json["items"]) == 2
+
+
+def test_the_queue_by_sla_due_pages_soonest_first_and_tickets_without_a_due_time_last(
+        apis, factory, org, session):
+    due_in_hours = [3, None, 1, None, 2]
+    for n, hours in enumerate(due_in_hours):
+        ticket = factory.ticket(org.requester, org.service, now=NOW.replace(minute=n),
+                                subject=f"Ärende {n}")
+        ticket.sla_due_at = None if hours is None else NOW + timedelta(hours=hours)
+    session.flush()
+    seen, cursor = [], None
+    while True:
+        page = apis["local_agent"].get("/tickets", query_string={
+            "group": "local", "status": "active", "sort": "sla_due", "limit": 2,
+            **({"cursor": cursor} if cursor else {})}).json
+        seen += [t["subject"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [f"Ärende {n}" for n in (2, 4, 0, 1, 3)]
 
 
 def test_queue_counts_services_and_sla_explanation(apis, org, sla_org):
