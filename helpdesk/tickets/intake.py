@@ -258,6 +258,8 @@ def _create_all(rows: list[TicketIntake], *, now: datetime, settings: Settings) 
             continue
         ready.append((row, service))
     years = Counter(row.accepted_at.year for row, _ in ready)
+    # A drain catching up after an outage finds every row late: their retries in one read.
+    last_retries = _last_retries([row.id for row, _ in ready if now - row.accepted_at > LATE])
     created: list[tuple[TicketIntake, Ticket]] = []
     # One flush for the whole batch: nothing below reads back what an earlier ticket wrote.
     with db.session.no_autoflush, bulk.inserted_together():
@@ -271,7 +273,7 @@ def _create_all(rows: list[TicketIntake], *, now: datetime, settings: Settings) 
                 ticket_type=TicketType(request["type"]), confidential=request["confidential"],
                 channel=Channel.API, now=row.accepted_at, settings=settings)
             if now - row.accepted_at > LATE:
-                _record_made_late(ticket, row, now)
+                _record_made_late(ticket, row, now, last_retries.get(row.id))
             created.append((row, ticket))
     db.session.flush()
     for row, ticket in created:
@@ -281,12 +283,20 @@ def _create_all(rows: list[TicketIntake], *, now: datetime, settings: Settings) 
     return DrainResult(created=len(created), rejected=len(rows) - len(ready))
 
 
-def _record_made_late(ticket: Ticket, row: TicketIntake, now: datetime) -> None:
+def _last_retries(intake_ids: list[int]) -> dict[int, IntakeRetry]:
+    if not intake_ids:
+        return {}
+    retries = db.session.scalars(select(IntakeRetry).where(IntakeRetry.intake_id.in_(intake_ids))
+                                 .options(joinedload(IntakeRetry.by)).order_by(IntakeRetry.id))
+    return {retry.intake_id: retry for retry in retries}  # the latest per request wins
+
+
+def _record_made_late(ticket: Ticket, row: TicketIntake, now: datetime,
+                      retry: IntakeRetry | None) -> None:
     """The ticket's history shows it created when its request was accepted, as its clocks
     count from then; this line says when it was really made, and who tried it again."""
-    retry = row.retries[-1] if row.retries else None
     record(ticket, "made_from_request", actor=retry.by if retry else None, now=now,
-           request=row.id, accepted_at=row.accepted_at.isoformat(), retried=retry is not None)
+           request=row.id, retried=retry is not None)
 
 
 def _requesters(ids: set[int]) -> dict[int, User]:

@@ -138,10 +138,7 @@ def local_day(value: datetime | None) -> str:
     return format_datetime(value, "EEE d MMM") if value else ""
 
 
-def local_time(value: datetime | str | None) -> str:
-    """A moment in the reader's time zone; also one kept as ISO text in an event's details."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+def local_time(value: datetime | None) -> str:
     return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
 
 
