@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from flask import Flask
 
@@ -13,12 +14,16 @@ def init_app(app: Flask) -> None:
     from helpdesk.api import docs_views, resources, tickets  # noqa: F401 - routes on bp
     from helpdesk.api.blueprint import bp
     from helpdesk.api.problems import take_over_errors
+    from helpdesk.api.ratelimit import RateLimiter
     from helpdesk.api.token_views import bp as tokens_bp
     from helpdesk.webhooks.admin_views import bp as webhooks_bp
     from helpdesk.webhooks.events import register_webhooks
 
     app.config.setdefault("HELPDESK_API_RATE_PER_MINUTE",
                           int(os.environ.get("HELPDESK_API_RATE_PER_MINUTE", "600")))
+    app.config.setdefault("HELPDESK_API_RATE_FILE", os.environ.get(
+        "HELPDESK_API_RATE_FILE", str(Path(app.instance_path) / "api-rate.sqlite3")))
+    app.extensions["helpdesk_api_rate"] = RateLimiter(Path(app.config["HELPDESK_API_RATE_FILE"]))
     # Token-authenticated: cookies authenticate nothing here, so there is no form to forge.
     csrf.exempt(bp)
     app.register_blueprint(bp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask.cli import ScriptInfo
@@ -13,6 +14,7 @@ from helpdesk.api.tokens import ApiToken, revoke_token
 from helpdesk.cli import main
 from helpdesk.core.clock import utcnow
 from helpdesk.extensions import db
+from tests.conftest import build_app
 from tests.support import fast_password_hashing
 from tests.web.api.client import ApiClient, new_ticket
 from tests.web.helpers import get, person, post
@@ -99,6 +101,23 @@ def test_too_many_requests_get_429_with_retry_after(app, factory, org):
     assert 0 < int(last.headers["Retry-After"]) <= 60
     # Another token is counted on its own.
     assert ApiClient(app, factory.api_token(org.requester)).get("/me").status_code == 200
+
+
+def test_apps_on_one_instance_folder_count_a_token_together(app, factory, org):
+    # A second app on the same instance folder and database, as each gunicorn worker is.
+    worker = build_app(db.engine.dialect.name, Path(app.instance_path),
+                       app.config["SQLALCHEMY_DATABASE_URI"])
+    assert worker.config["HELPDESK_API_RATE_FILE"] == app.config["HELPDESK_API_RATE_FILE"]
+    secret = factory.api_token(org.requester)
+    first, second = ApiClient(app, secret), ApiClient(worker, secret)
+    app.config["HELPDESK_API_RATE_PER_MINUTE"] = worker.config["HELPDESK_API_RATE_PER_MINUTE"] = 4
+    try:
+        statuses = [client.get("/me").status_code for client in (first, second, first, second)]
+        refused = (first.get("/me"), second.get("/me"))
+    finally:
+        app.config["HELPDESK_API_RATE_PER_MINUTE"] = 600
+    assert statuses == [200, 200, 200, 200]
+    assert [response.status_code for response in refused] == [429, 429]
 
 
 def test_a_user_creates_a_token_sees_it_once_and_revokes_it(app, org):

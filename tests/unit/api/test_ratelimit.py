@@ -1,0 +1,97 @@
+"""The API's rate limit: counted by the second, shared by every process on the machine."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from pathlib import Path
+
+from helpdesk.api.ratelimit import RateLimiter
+
+
+def test_a_token_over_its_limit_waits_until_its_first_request_leaves_the_minute(tmp_path):
+    limiter = RateLimiter(tmp_path / "rate.sqlite3")
+    assert [limiter.hit("a", 3, now) for now in (100.5, 120.2, 130.0)] == [None, None, None]
+    assert limiter.hit("a", 3, 130.4) == 30  # the request of 100.5 counts until 160
+    assert limiter.hit("a", 3, 159.9) == 1
+    assert limiter.hit("a", 3, 160.0) is None
+    assert limiter.hit("a", 3, 160.1) == 20  # 120.2, counted in its second 120, is the oldest now
+
+
+def test_a_refused_request_does_not_count(tmp_path):
+    limiter = RateLimiter(tmp_path / "rate.sqlite3")
+    limiter.hit("a", 1, 10.0)
+    for now in range(11, 70):  # a client that keeps trying while refused
+        assert limiter.hit("a", 1, float(now)) is not None
+    assert limiter.hit("a", 1, 70.0) is None
+
+
+def test_tokens_are_counted_apart(tmp_path):
+    limiter = RateLimiter(tmp_path / "rate.sqlite3")
+    assert limiter.hit("a", 1, 5.0) is None
+    assert limiter.hit("a", 1, 5.0) is not None
+    assert limiter.hit("b", 1, 5.0) is None
+
+
+def _hit_many(path: Path, count: int, start, allowed) -> None:
+    limiter = RateLimiter(path)
+    start.wait()
+    made = sum(limiter.hit("shared", 50, 1000.0) is None for _ in range(count))
+    with allowed.get_lock():
+        allowed.value += made
+
+
+def test_processes_share_the_count_and_never_let_more_through_together(tmp_path):
+    path = tmp_path / "rate.sqlite3"
+    parent = RateLimiter(path)
+    assert parent.hit("shared", 50, 1000.0) is None  # opened here before the fork
+    fork = multiprocessing.get_context("fork")
+    start, allowed = fork.Event(), fork.Value("i", 0)
+    workers = [fork.Process(target=_hit_many, args=(path, 30, start, allowed)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+    assert allowed.value == 49  # 4 x 30 tried, the limit of 50 less the parent's one
+    assert parent.hit("shared", 50, 1000.0) is not None
+
+
+def test_a_process_forked_after_the_first_count_opens_its_own_connection(tmp_path):
+    path = tmp_path / "rate.sqlite3"
+    parent = RateLimiter(path)
+    parent.hit("a", 10, 1.0)
+    fork = multiprocessing.get_context("fork")
+    start, allowed = fork.Event(), fork.Value("i", 0)
+    start.set()
+    child = fork.Process(target=lambda: _hit_many_with(parent, allowed))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert allowed.value == 1
+    assert parent.hit("a", 2, 1.0) is not None  # the child's request counted: 2 made
+
+
+def _hit_many_with(limiter: RateLimiter, allowed) -> None:
+    if limiter.hit("a", 10, 1.0) is None:
+        allowed.value += 1
+
+
+def test_a_damaged_file_is_replaced(tmp_path):
+    path = tmp_path / "rate.sqlite3"
+    path.write_bytes(b"not a database at all" * 100)
+    limiter = RateLimiter(path)
+    assert limiter.hit("a", 1, 1.0) is None
+    assert limiter.hit("a", 1, 1.0) is not None
+
+
+def test_the_file_keeps_only_the_last_minute(tmp_path):
+    path = tmp_path / "rate.sqlite3"
+    limiter = RateLimiter(path)
+    limiter.hit("quiet", 10, 0.0)
+    for now in range(1000, 2200):  # a busy token, a request a second for 20 minutes
+        limiter.hit("busy", 10**6, float(now))
+    with sqlite3.connect(path) as conn:
+        rows = dict(conn.execute("SELECT token, count(*) FROM hits GROUP BY token").fetchall())
+    assert rows == {"busy": 60}
