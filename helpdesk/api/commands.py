@@ -37,7 +37,7 @@ def _user(email: str) -> User:
 @click.option("--name", required=True, help="What it is for, e.g. the monitoring system.")
 @click.option("--scope", type=click.Choice([s.value for s in Scope]), default=Scope.READ.value,
               show_default=True)
-@click.option("--expires-days", type=click.IntRange(min=1), default=None)
+@click.option("--expires-days", type=click.IntRange(min=1, max=36500), default=None)
 @with_appcontext
 def token_create(email: str, name: str, scope: str, expires_days: int | None) -> None:
     """Create a token and print it (once: only its hash is kept)."""

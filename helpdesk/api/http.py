@@ -33,9 +33,10 @@ def _messages(exc: ValidationError) -> dict[str, list[str]]:
 def load_json(schema: Schema) -> dict[str, Any]:
     if request.mimetype != "application/json":
         raise ApiProblem(415, "Send the body as application/json.")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ApiProblem(400, "The body is not valid JSON.")
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested thousands deep
+        raise ApiProblem(400, "The body is not valid JSON.") from exc
     if not isinstance(body, dict):
         raise ApiProblem(422, "The body must be a JSON object.", errors={"_schema": ["Not an object."]})
     return load(schema, body)

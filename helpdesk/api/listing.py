@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -54,6 +54,8 @@ def _decode(cursor: str, column: Any) -> tuple[Any, int]:
         value, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
+            if value.tzinfo is not None:
+                value = value.astimezone(UTC)  # OverflowError for a time outside the years 1-9999
         expected = int if column is Ticket.priority else datetime
         if (not isinstance(last_id, int) or isinstance(last_id, bool) or abs(last_id) >= 2**31
                 or (isinstance(value, int) and abs(value) >= 2**31)
@@ -61,7 +63,7 @@ def _decode(cursor: str, column: Any) -> tuple[Any, int]:
                 or (value is not None and not isinstance(value, expected))
                 or (isinstance(value, datetime) and value.tzinfo is None)):
             raise ValueError("bad cursor")
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:
         raise ApiProblem(400, "The cursor is not one this API gave out.",
                          errors={"cursor": ["Not a cursor from next_cursor."]}) from exc
     return value, last_id

@@ -15,6 +15,7 @@ from helpdesk.api.http import answer
 from helpdesk.api.problems import ApiProblem
 from helpdesk.api.tickets import visible_ticket
 from helpdesk.catalogue.models import Service
+from helpdesk.catalogue.queries import ON_PORTAL
 from helpdesk.extensions import db
 from helpdesk.sla.presentation import clock_views
 from helpdesk.tiers.models import SupportGroup
@@ -38,8 +39,12 @@ def me() -> Response:
 
 @bp.get("/services")
 def services() -> Response:
-    rows = db.session.scalars(select(Service).order_by(Service.code)).all()
-    return answer(SERVICES_OUT, rows)
+    """Staff: the whole catalogue. Requesters: what the portal shows them, so not the
+    services still being proposed."""
+    query = select(Service).order_by(Service.code)
+    if not api_user().is_staff:
+        query = query.where(Service.lifecycle.in_(sorted(ON_PORTAL)))
+    return answer(SERVICES_OUT, db.session.scalars(query).all())
 
 
 @bp.get("/groups")

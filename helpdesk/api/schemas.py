@@ -3,6 +3,7 @@ generated from these same classes (``openapi.py``)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
@@ -22,6 +23,13 @@ def _utf8(value: str) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:  # a lone surrogate from a JSON \ud800 escape
         raise ValidationError(N_("The text is not valid Unicode.")) from exc
+
+
+def _in_utc(value: datetime) -> None:
+    try:
+        value.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+01:00 is a time before the year 1 in UTC
+        raise ValidationError(N_("Give a time between the years 1 and 9999.")) from exc
 
 
 def text(max_length: int, *, required: bool = True, **kwargs: Any) -> fields.String:
@@ -128,7 +136,7 @@ class TicketListQuery(_In):
                                                            validate.Regexp(_PLAIN, error=NO_NUL)],
                               metadata={"description": "The requester's e-mail address."})
     sla_state = fields.String(load_default=None, validate=validate.OneOf(SLA_STATES))
-    updated_since = fields.AwareDateTime(load_default=None, format="iso")
+    updated_since = fields.AwareDateTime(load_default=None, format="iso", validate=_in_utc)
     sort = fields.String(load_default="sla_due", validate=validate.OneOf(SORTS))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
     cursor = fields.String(load_default=None, validate=[validate.Length(max=500), _utf8,

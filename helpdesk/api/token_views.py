@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
@@ -30,7 +30,10 @@ class TokenForm(Schema):
     scope = fields.String(load_default=Scope.READ.value, validate=validate.OneOf(
         [s.value for s in Scope], error=N_("Choose one of the options.")))
     expires_on = fields.Date(load_default=None, allow_none=True,
-                             error_messages={"invalid": N_("Give a date as YYYY-MM-DD.")})
+                             error_messages={"invalid": N_("Give a date as YYYY-MM-DD.")},
+                             # the token expires at the end of that day, which must be a date
+                             validate=validate.Range(max=date.max - timedelta(days=1), error=N_(
+                                 "Give a date before the year 10000.")))
 
 
 def _page(form: dict[str, str] | None = None, errors: dict[str, list[str]] | None = None,

@@ -354,7 +354,7 @@ def on_priority_changed(ticket: Ticket, now: datetime) -> None:
 
 def refresh_ticket(ticket: Ticket) -> None:
     """The ticket's SLA summary the queues sort and mark by."""
-    ticket.sla_due_at, ticket.sla_state = _summary(ticket)
+    ticket.sla_due_at, ticket.sla_state = sla_summary(ticket)
 
 
 def refresh_tickets_quietly(tickets: Iterable[Ticket]) -> None:
@@ -362,7 +362,7 @@ def refresh_tickets_quietly(tickets: Iterable[Ticket]) -> None:
     tickets, so an agent's open page does not become stale because a clock warned."""
     changed = []
     for ticket in tickets:
-        due, state = _summary(ticket)
+        due, state = sla_summary(ticket)
         if (due, state) != (ticket.sla_due_at, ticket.sla_state):
             changed.append({"ticket_id": ticket.id, "due": due, "state": state})
             set_committed_value(ticket, "sla_due_at", due)
@@ -388,7 +388,8 @@ def write_together(clocks: Iterable[SlaClock]) -> None:
                 flag_modified(clock, name)
 
 
-def _summary(ticket: Ticket) -> tuple[datetime | None, str | None]:
+def sla_summary(ticket: Ticket) -> tuple[datetime | None, str | None]:
+    """The due time and SLA state the ticket's clocks give now (what refresh_ticket writes)."""
     clocks = list(ticket.clocks)
     if not clocks:
         return None, None

@@ -19,10 +19,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from helpdesk.api.schemas import WebhookTicket
+from helpdesk.api.schemas import TicketOut, WebhookTicket
 from helpdesk.core.bulk import read_once
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
+from helpdesk.sla.clocks import sla_summary
 from helpdesk.tickets.history import Recorded, on_recorded
 from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
 
@@ -50,6 +51,7 @@ EVENT_LABELS = {
 }
 _EVENT_OF_KIND = {kind: event for event, kinds in EVENTS.items() for kind in kinds}
 _WEBHOOK_TICKET = WebhookTicket()  # made once: a schema keeps nothing between dumps
+_SLA_SUMMARY = TicketOut(only=("sla_due_at", "sla_state"))
 
 
 def register_webhooks() -> None:
@@ -68,12 +70,17 @@ def payload(event: str, recorded: Recorded) -> dict[str, Any]:
         details["to_group"] = recorded.to_group.code
     if recorded.reason and not recorded.ticket.confidential:
         details["reason"] = recorded.reason
+    ticket = _WEBHOOK_TICKET.dump(recorded.ticket)
+    # From the clocks: the ticket's stored summary may not have caught up with this very
+    # event yet (an SLA breach is recorded before the sweep writes "breached").
+    due, state = sla_summary(recorded.ticket)
+    ticket.update(_SLA_SUMMARY.dump({"sla_due_at": due, "sla_state": state}))
     return {
         "event": event,
         "kind": recorded.kind,
         "occurred_at": recorded.now.isoformat(),
         "actor": recorded.actor.email if recorded.actor is not None else None,
-        "ticket": _WEBHOOK_TICKET.dump(recorded.ticket),
+        "ticket": ticket,
         "details": details,
     }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -19,9 +20,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 
 from helpdesk.extensions import db
-from helpdesk.webhooks.models import WebhookDelivery
+from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
 
-MAX_ATTEMPTS = 10  # 1, 2, 4 … minutes, at most an hour apart: about six hours in all
+MAX_ATTEMPTS = 10  # 1, 2, 4 … minutes, at most an hour apart: about four hours in all
 TIMEOUT_SECONDS = 10
 BATCH = 100
 
@@ -55,6 +56,16 @@ class SendResult:
     failed: int = 0
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # urllib would follow a 301-303 with a GET that carries no body, and the 200 at the
+    # end would count as delivered. A redirect is a failed post: the URL needs changing.
+    def redirect_request(self, *_args: object, **_kwargs: object) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def _post(delivery: WebhookDelivery, now: datetime) -> tuple[int | None, str | None]:
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     request = urllib.request.Request(delivery.subscription.url, data=body, method="POST", headers={
@@ -65,19 +76,26 @@ def _post(delivery: WebhookDelivery, now: datetime) -> tuple[int | None, str | N
         "X-Helpdesk-Signature": sign(delivery.subscription.secret, int(now.timestamp()), body),
     })
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             return response.status, None
     except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code} {exc.reason}"
+        moved = exc.headers.get("Location") if 300 <= exc.code < 400 else None
+        return exc.code, f"HTTP {exc.code} {exc.reason}" + (f" -> {moved}" if moved else "")
     except (urllib.error.URLError, OSError) as exc:
         return None, str(getattr(exc, "reason", exc))
+    except (http.client.HTTPException, ValueError) as exc:  # e.g. an answer that is not HTTP
+        return None, f"{type(exc).__name__}: {exc}"
 
 
 def send_due(*, now: datetime, limit: int = BATCH) -> SendResult:
-    """Send what is due now; each delivery's outcome is committed at once."""
+    """Send what is due now; each delivery's outcome is committed at once.
+
+    A stopped subscription's deliveries wait, without using up attempts, until it is
+    started again."""
     result = SendResult()
     due = db.session.scalars(
-        select(WebhookDelivery).where(
+        select(WebhookDelivery).join(WebhookDelivery.subscription).where(
+            WebhookSubscription.active.is_(True),
             WebhookDelivery.delivered_at.is_(None), WebhookDelivery.failed_at.is_(None),
             or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now))
         .order_by(WebhookDelivery.id).limit(limit)

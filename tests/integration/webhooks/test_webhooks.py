@@ -13,20 +13,24 @@ import pytest
 from sqlalchemy import select
 
 from helpdesk.extensions import db
+from helpdesk.sla.sweep import sweep_all
 from helpdesk.tickets.history import record
 from helpdesk.tiers.operations import escalate_ticket
 from helpdesk.webhooks.models import WebhookDelivery
 from helpdesk.webhooks.sender import MAX_ATTEMPTS, send_due, verify
-from helpdesk.webhooks.subscriptions import add_subscription
+from helpdesk.webhooks.subscriptions import add_subscription, set_active
 from tests.conftest import NOW
+from tests.integration.sla.checks import sthlm
 
 
 class Receiver:
-    """Records every POST; answers with the queued statuses, then 204."""
+    """Records every POST; answers with the queued statuses, then 204. A queued bytes
+    value is written as the whole answer instead; a redirect points at /landing."""
 
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
-        self.statuses: list[int] = []
+        self.statuses: list[int | bytes] = []
+        self.gets: list[str] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,7 +38,19 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append({"headers": dict(self.headers), "body": body})
                 status = receiver.statuses.pop(0) if receiver.statuses else 204
+                if isinstance(status, bytes):
+                    self.wfile.write(status)
+                    self.close_connection = True
+                    return
                 self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", "/landing")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self) -> None:
+                receiver.gets.append(self.path)
+                self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -177,3 +193,69 @@ def test_a_confidential_ticket_leaves_without_its_subject_and_text(factory, org,
     sent = receiver.json(0)["ticket"]
     assert sent["subject"] is None and sent["description"] is None
     assert b"Hemlig" not in receiver.received[0]["body"]
+
+
+def test_an_answer_that_is_not_http_is_retried_and_holds_up_no_other_delivery(
+        factory, org, receiver):
+    add_subscription(name="x", url=receiver.url, events=["ticket.created"], now=NOW)
+    factory.ticket(org.requester, org.service)
+    factory.ticket(org.requester, org.service)
+    receiver.statuses = [b"hello there\r\n"]
+
+    result = send_due(now=NOW)
+
+    assert (result.delivered, result.retrying) == (1, 1)
+    garbled, fine = deliveries()
+    assert (garbled.attempts, garbled.last_status, garbled.next_attempt_at) == (
+        1, None, NOW + timedelta(minutes=1))
+    assert "BadStatusLine" in (garbled.last_error or "")
+    assert fine.state == "delivered"
+    assert send_due(now=NOW + timedelta(minutes=1)).delivered == 1
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_a_failed_post_that_says_where_it_points(factory, org, receiver, status):
+    add_subscription(name="x", url=receiver.url, events=["ticket.created"], now=NOW)
+    factory.ticket(org.requester, org.service)
+    receiver.statuses = [status]
+
+    assert send_due(now=NOW).retrying == 1
+
+    [delivery] = deliveries()
+    assert receiver.gets == []  # the body was not dropped for a GET to the new place
+    assert (delivery.state, delivery.last_status) == ("retrying", status)
+    assert delivery.last_error is not None and delivery.last_error.endswith("-> /landing")
+
+
+def test_a_stopped_subscription_holds_what_was_queued_until_it_is_started_again(
+        factory, org, receiver):
+    subscription = add_subscription(name="x", url=receiver.url, events=["ticket.created"],
+                                    now=NOW)
+    factory.ticket(org.requester, org.service)
+    set_active(subscription, False)
+    factory.ticket(org.requester, org.service)  # while stopped: nothing is queued for it
+
+    assert send_due(now=NOW + timedelta(hours=5)).delivered == 0
+    [held] = deliveries()
+    assert (receiver.received, held.attempts, held.state) == ([], 0, "queued")
+
+    set_active(subscription, True)
+    assert send_due(now=NOW + timedelta(hours=5)).delivered == 1
+    assert held.state == "delivered"
+
+
+def test_sla_events_show_the_ticket_at_risk_and_breached_not_as_it_was_before(
+        sla_org, factory, now, settings, receiver):
+    # Under the sla_org policy a P3 ticket made at 10:00 is warned at 13:00, due at 14:00.
+    add_subscription(name="x", url=receiver.url,
+                     events=["ticket.sla_warning", "ticket.sla_breach"], now=now)
+    factory.ticket(sla_org.org.requester, sla_org.org.service, now)
+    for at in (sthlm(10, 13), sthlm(10, 14)):
+        sweep_all(now=at, settings=settings, worker="sweep-test")
+    db.session.flush()
+
+    send_due(now=sthlm(10, 14))
+
+    assert [(receiver.json(n)["event"], receiver.json(n)["ticket"]["sla_state"])
+            for n in range(2)] == [("ticket.sla_warning", "at_risk"),
+                                   ("ticket.sla_breach", "breached")]

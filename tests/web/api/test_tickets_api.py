@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from helpdesk.catalogue.models import Lifecycle
 from helpdesk.tickets.models import Channel, Ticket, TicketEvent
 from helpdesk.tickets.operations import take_ticket
 from helpdesk.tiers.operations import consult_group
@@ -222,6 +225,21 @@ def test_bad_bodies_get_problems_naming_the_fields(apis):
     assert api.get("/nothing-here").json["status"] == 404
 
 
+def test_bodies_and_queries_a_parser_chokes_on_are_refused_not_failed(apis):
+    api = apis["requester"]
+    nested = api.post("/tickets", data="[" * 50_000, content_type="application/json")
+    assert (nested.status_code, nested.json["detail"]) == (400, "The body is not valid JSON.")
+    null = api.post("/tickets", data="null", content_type="application/json")
+    assert (null.status_code, null.json["detail"]) == (422, "The body must be a JSON object.")
+    for moment in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):  # not a UTC time
+        answer = api.get("/tickets", query_string={"updated_since": moment})
+        assert answer.status_code == 400
+        assert answer.json["errors"] == {"updated_since": ["Give a time between the years 1 and 9999."]}
+        cursor = base64.urlsafe_b64encode(json.dumps([moment, 1]).encode()).decode()
+        assert api.get("/tickets", query_string={"sort": "created", "cursor": cursor}
+                       ).status_code == 400
+
+
 def test_lists_filter_sort_and_page_by_cursor(apis, factory, org, settings):
     for n in range(5):
         factory.ticket(org.requester, org.service, now=NOW.replace(minute=n), impact=1 + n % 3,
@@ -267,7 +285,7 @@ def test_the_queue_by_sla_due_pages_soonest_first_and_tickets_without_a_due_time
     assert seen == [f"Ärende {n}" for n in (2, 4, 0, 1, 3)]
 
 
-def test_queue_counts_services_and_sla_explanation(apis, org, sla_org):
+def test_queue_counts_services_and_sla_explanation(apis, factory, org, sla_org):
     reference = new_ticket(apis["requester"])["reference"]
     groups = apis["local_agent"].get("/groups").json
     assert [(g["code"], g["active"], g["unassigned"]) for g in groups] == [("local", 1, 1)]
@@ -275,6 +293,9 @@ def test_queue_counts_services_and_sla_explanation(apis, org, sla_org):
     services = apis["requester"].get("/services").json
     assert {"code": "mail", "name": org.service.name, "description": "", "lifecycle": "active",
             "orderable": True} in services
+    proposed = factory.service(lifecycle=Lifecycle.PROPOSED, code="ai-assistent")
+    assert proposed.code not in {s["code"] for s in apis["requester"].get("/services").json}
+    assert proposed.code in {s["code"] for s in apis["local_agent"].get("/services").json}
     clocks = apis["local_agent"].get(f"/tickets/{reference}/sla").json
     assert {c["metric"] for c in clocks} == {"first_response", "resolution"}
     assert all(c["lines"][0]["kind"] == "started" for c in clocks)

@@ -149,6 +149,17 @@ def test_the_token_form_names_what_is_wrong_and_keeps_it(app, org):
     assert page.doc.one("input", id="scope-write").attrs.get("checked") is not None
 
 
+def test_an_expiry_at_the_end_of_the_calendar_is_refused_with_a_reason(app, org):
+    browser = person(app, org.requester)
+    page = post(browser, "/account/tokens", {"name": "Länge", "scope": "read",
+                                             "expires_on": "9999-12-31"})
+    assert page.status == 422
+    assert page.doc.one("input", id="expires_on").attrs.get("aria-invalid") == "true"
+    assert "Give a date before the year 10000." in page.text
+    assert db.session.scalars(select(ApiToken).where(ApiToken.user_id == org.requester.id)
+                              ).all() == []
+
+
 def test_nobody_revokes_someone_elses_token(app, factory, org):
     secret = factory.api_token(org.requester)
     token = db.session.scalars(select(ApiToken).where(ApiToken.user_id == org.requester.id)).one()

@@ -47,7 +47,12 @@ def test_an_administrator_subscribes_and_reads_the_delivery_log(app, factory, or
     stop = admin.post(f"/admin/webhooks/{subscription.id}/active", data={"active": "0"})
     assert stop.status_code == 302
     assert subscription.active is False
-    assert "stopped" in get(admin, "/admin/webhooks").text
+    stopped = get(admin, "/admin/webhooks")
+    assert "stopped" in stopped.text
+    [row] = [r for r in stopped.doc.one("section", aria_labelledby="log-heading").find_all("tr")
+             if "Ticket created" in r.text]
+    assert "held until the subscription is started again" in row.text
+    assert "next try" not in row.text
 
 
 def test_the_form_names_what_is_wrong_and_keeps_what_was_typed(app, org):
