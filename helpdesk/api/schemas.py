@@ -95,6 +95,21 @@ class TicketCreate(_In):
     type = fields.String(load_default=TicketType.INCIDENT.value,
                          validate=validate.OneOf([t.value for t in TicketType]))
     confidential = StrictBoolean(load_default=False)
+    answers = fields.List(fields.Nested(lambda: FormAnswer()), load_default=list, metadata={
+        "description": "An order's answers to the service's request form, one for each of the "
+                       "form's fields by its name, checked as the portal checks them."})
+
+
+def _scalar(value: Any) -> None:
+    if value is None or isinstance(value, dict | list):
+        raise ValidationError(N_("Give a text, a number, or true or false."))
+
+
+class FormAnswer(_In):
+    name = code(required=True, metadata={"example": "software"})
+    value = fields.Raw(required=True, validate=_scalar, metadata={
+        "oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}],
+        "example": "MATLAB"})
 
 
 class TicketEventRequest(_In):

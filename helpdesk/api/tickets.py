@@ -26,6 +26,7 @@ from helpdesk.api.http import (
 from helpdesk.api.listing import list_tickets
 from helpdesk.api.problems import ApiProblem
 from helpdesk.api.uploads import checked_uploads
+from helpdesk.catalogue.forms import ANSWERED_TWICE, load_named_answers
 from helpdesk.core.errors import DomainError, InvalidInput, NotFound, TransitionRefused
 from helpdesk.extensions import db
 from helpdesk.tickets import intake
@@ -72,15 +73,21 @@ def tickets_list() -> Response:
 @bp.post("/tickets")
 def ticket_create() -> Response:
     data = load_json(TICKET_CREATE)
+    data["answers"] = _answers_by_name(data["answers"])
     if prefers_async():
         return _accept_for_later(data)
+    ticket_type = TicketType(data["type"])
     try:
-        service = ops.service_for_new_ticket(data["service"], api_user(), TicketType(data["type"]))
+        service = ops.service_for_new_ticket(data["service"], api_user(), ticket_type)
+        answers = load_named_answers(service.request_form,
+                                     ticket_type == TicketType.SERVICE_REQUEST, data["answers"])
         ticket = ops.create_ticket(
             requester=api_user(), service=service, subject=data["subject"],
             description=data["description"], impact=data["impact"], urgency=data["urgency"],
-            ticket_type=TicketType(data["type"]), confidential=data["confidential"],
-            channel=Channel.API, now=edge.now(), settings=edge.settings())
+            ticket_type=ticket_type, confidential=data["confidential"],
+            channel=Channel.API, now=edge.now(), settings=edge.settings(), form_answers=answers)
+    except InvalidInput as exc:
+        raise _wrong_answers(exc) from exc
     except DomainError as exc:
         raise ApiProblem.from_domain(422, exc, errors={"service": [exc.render(str)]}) from exc
     return answer(TICKET_OUT, ticket, 201, ticket,
@@ -88,9 +95,25 @@ def ticket_create() -> Response:
                   commit_first=True)
 
 
+def _answers_by_name(answers: list[dict[str, Any]]) -> dict[str, Any]:
+    by_name: dict[str, Any] = {}
+    for given in answers:
+        if given["name"] in by_name:
+            raise _wrong_answers(InvalidInput({given["name"]: [ANSWERED_TWICE]}))
+        by_name[given["name"]] = given["value"]
+    return by_name
+
+
+def _wrong_answers(exc: InvalidInput) -> ApiProblem:
+    return invalid(InvalidInput({f"answers.{name}" if name else "answers": messages
+                                 for name, messages in exc.errors.items()}))
+
+
 def _accept_for_later(data: dict[str, Any]) -> Response:
     try:
         accepted = intake.accept_request(api_user(), data, now=edge.now())
+    except InvalidInput as exc:
+        raise _wrong_answers(exc) from exc
     except DomainError as exc:
         raise ApiProblem.from_domain(422, exc, errors={"service": [exc.render(str)]}) from exc
     return answer(INTAKE_OUT, _intake_view(accepted), 202, headers={

@@ -20,6 +20,9 @@ FIELD_TYPES = ("text", "textarea", "number", "date", "choice", "checkbox")
 PREFIX = "form_"
 NOT_A_NUMBER = N_("Write a whole number.")
 NOT_A_DATE = N_("Write a date as YYYY-MM-DD.")
+NO_SUCH_QUESTION = N_("The service's request form has no such field.")
+ANSWERED_TWICE = N_("This field is answered twice.")
+ORDERS_ONLY = N_("Only an order (type service_request) fills in a request form.")
 
 
 def _field(spec: dict[str, Any]) -> fields.Field:
@@ -76,6 +79,26 @@ def load_answers(form: list[dict[str, Any]], raw: dict[str, Any]) -> list[dict[s
         answers.append({"name": spec["name"], "label": spec["label"],
                         "label_en": spec.get("label_en"), "type": spec.get("type", "text"),
                         "value": value})
+    return answers
+
+
+def load_named_answers(form: list[dict[str, Any]], ordering: bool,
+                       raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """``load_answers`` for answers named as the form names its fields (the API's): a name
+    the form does not have is refused, not dropped, and only an order has answers.
+    ``InvalidInput`` names each bad field by its name in the form."""
+    if not ordering:
+        if raw:
+            raise InvalidInput({"": [ORDERS_ONLY]})
+        return []
+    errors = {name: [NO_SUCH_QUESTION] for name in sorted(set(raw) - {f["name"] for f in form})}
+    answers: list[dict[str, Any]] = []
+    try:
+        answers = load_answers(form, {f"{PREFIX}{name}": value for name, value in raw.items()})
+    except InvalidInput as exc:
+        errors.update({key.removeprefix(PREFIX): messages for key, messages in exc.errors.items()})
+    if errors:
+        raise InvalidInput(errors)
     return answers
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import JSON, ForeignKey, Index, delete, insert, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from helpdesk.accounts.models import User
+from helpdesk.catalogue.forms import load_named_answers
 from helpdesk.catalogue.models import Service
 from helpdesk.catalogue.queries import service_to_order
 from helpdesk.config import Settings
@@ -128,8 +129,14 @@ def accept_request(requester: User, request: dict[str, Any], *, now: datetime) -
     """Store a checked ticket request for the drain (``request`` as the creation schema
     loaded it). The checks creation makes before it writes anything are made now, so that
     a caller hears of a wrong service at once; DomainError says why."""
-    service_for_new_ticket(request["service"], requester, TicketType(request["type"]))
-    values = {"requester_id": requester.id, "request": dict(request), "accepted_at": now,
+    ticket_type = TicketType(request["type"])
+    service = service_for_new_ticket(request["service"], requester, ticket_type)
+    # Kept checked, as the portal keeps them: the form may change before the drain runs.
+    answers = load_named_answers(service.request_form, ticket_type == TicketType.SERVICE_REQUEST,
+                                 request.get("answers") or {})
+    kept = {key: value for key, value in request.items() if key != "answers"}
+    values = {"requester_id": requester.id, "request": {**kept, "form_answers": answers},
+              "accepted_at": now,
               "status": IntakeStatus.PENDING.value}
     if db.engine.dialect.name == "sqlite":
         # What was read is done with: the row goes in by a transaction of its own, so that
@@ -271,7 +278,8 @@ def _create_all(rows: list[TicketIntake], *, now: datetime, settings: Settings) 
                 subject=request["subject"], description=request["description"],
                 impact=request["impact"], urgency=request["urgency"],
                 ticket_type=TicketType(request["type"]), confidential=request["confidential"],
-                channel=Channel.API, now=row.accepted_at, settings=settings)
+                channel=Channel.API, now=row.accepted_at, settings=settings,
+                form_answers=request.get("form_answers"))
             if now - row.accepted_at > LATE:
                 _record_made_late(ticket, row, now, last_retries.get(row.id))
             created.append((row, ticket))
