@@ -27,7 +27,13 @@ from helpdesk.api.listing import list_tickets
 from helpdesk.api.problems import ApiProblem
 from helpdesk.api.uploads import checked_uploads
 from helpdesk.catalogue.forms import ANSWERED_TWICE, load_named_answers
-from helpdesk.core.errors import DomainError, InvalidInput, NotFound, TransitionRefused
+from helpdesk.core.errors import (
+    DomainError,
+    InputRefused,
+    InvalidInput,
+    NotFound,
+    TransitionRefused,
+)
 from helpdesk.extensions import db
 from helpdesk.tickets import intake
 from helpdesk.tickets import operations as ops
@@ -191,6 +197,9 @@ def ticket_event(reference: str) -> Response:
     except InvalidInput as exc:
         db.session.rollback()
         raise invalid(exc) from exc
+    except InputRefused as exc:  # the event may happen, with what it needs
+        db.session.rollback()
+        raise invalid(InvalidInput({exc.field: [exc.message]})) from exc
     except DomainError as exc:
         db.session.rollback()
         raise ApiProblem.from_domain(409, exc, allowed_events=allowed) from exc

@@ -47,6 +47,15 @@ class TransitionRefused(DomainError):
         self.allowed = allowed
 
 
+class InputRefused(TransitionRefused):
+    """The event may happen now, but not without what it needs: ``field`` names that
+    input (a reason, a message, a resolution note)."""
+
+    def __init__(self, message: str, allowed: list[str], field: str, **params: Any) -> None:
+        super().__init__(message, allowed, **params)
+        self.field = field
+
+
 class StaleTicket(DomainError):
     """Someone else saved the ticket after this actor loaded it."""
 

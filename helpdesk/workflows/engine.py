@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from transitions import Machine, MachineError
 from transitions.core import EventData
 
-from helpdesk.core.errors import TransitionRefused
+from helpdesk.core.errors import InputRefused, TransitionRefused
 from helpdesk.core.i18n import N_
 from helpdesk.core.labels import EVENT_LABELS, STATUS_LABELS, label_for
 from helpdesk.workflows.definitions import Transition, Workflow
-from helpdesk.workflows.guards import GUARDS, TOP_TIER, GuardContext
+from helpdesk.workflows.guards import GUARDS, TOP_TIER, Guard, GuardContext
 from helpdesk.workflows.incident import INCIDENT
 from helpdesk.workflows.service_request import SERVICE_REQUEST
 
@@ -70,14 +70,14 @@ class WorkflowEngine:
         ]
 
     @staticmethod
-    def _failed_guards(transition: Transition, ctx: GuardContext, check_input: bool) -> list[str]:
+    def _failed_guards(transition: Transition, ctx: GuardContext, check_input: bool) -> list[Guard]:
         failed = []
         for name in transition.guards:
             guard = GUARDS[name]
             if guard.needs_input and not check_input:
                 continue
             if not guard.check(ctx):
-                failed.append(guard.message)
+                failed.append(guard)
         return failed
 
     def available_events(self, state: str, ctx: GuardContext) -> list[str]:
@@ -112,11 +112,12 @@ class WorkflowEngine:
             finally:
                 self._machine.remove_model(token)
         if not moved:
-            messages = self._failed_guards(candidates[0], ctx, check_input=True)
-            raise TransitionRefused(
-                messages[0] if messages else N_("This is not possible now."),
-                allowed=self.available_events(state, ctx),
-            )
+            failed = self._failed_guards(candidates[0], ctx, check_input=True)
+            allowed = self.available_events(state, ctx)
+            if failed and failed[0].needs_input and failed[0].field:
+                raise InputRefused(failed[0].message, allowed=allowed, field=failed[0].field)
+            raise TransitionRefused(failed[0].message if failed else N_("This is not possible now."),
+                                    allowed=allowed)
         return token.state
 
     def tagged(self, tag: str) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from helpdesk.config import Settings
-from helpdesk.core.errors import TransitionRefused
+from helpdesk.core.errors import InputRefused, TransitionRefused
 from helpdesk.tickets.operations import move
 from helpdesk.workflows.definitions import State, Transition, Workflow
 from helpdesk.workflows.engine import WORKFLOWS, WorkflowEngine, engine_for
@@ -206,6 +206,7 @@ def test_resolve_without_a_note_is_refused_with_the_note_message(note):
     assert str(refused.value) == (
         "A ticket is resolved with a resolution note saying what was done.")
     assert "resolve" in refused.value.allowed  # the button stays; the form asks for the note
+    assert isinstance(refused.value, InputRefused) and refused.value.field == "note"
 
 
 @pytest.mark.parametrize(("tier", "target"), [(1, 1), (2, 2), (2, 1)])
@@ -221,6 +222,7 @@ def test_escalate_needs_a_reason():
     with pytest.raises(TransitionRefused) as refused:
         engine_for("incident").fire("open", "escalate", ctx)
     assert str(refused.value) == "Give a reason."
+    assert isinstance(refused.value, InputRefused) and refused.value.field == "reason"
 
 
 def test_escalate_from_tier_3_is_refused_and_not_offered():
@@ -229,6 +231,7 @@ def test_escalate_from_tier_3_is_refused_and_not_offered():
     with pytest.raises(TransitionRefused) as refused:
         engine.fire("in_progress", "escalate", ctx)
     assert str(refused.value) == "The ticket is already at the highest level."
+    assert not isinstance(refused.value, InputRefused)  # no input would change it
     assert "escalate" not in engine.available_events("in_progress", context("agent", 3))
     assert "escalate" in engine.available_events("in_progress", context("agent", 2))
 
