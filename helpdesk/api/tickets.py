@@ -37,11 +37,11 @@ from helpdesk.core.errors import (
 from helpdesk.extensions import db
 from helpdesk.tickets import intake
 from helpdesk.tickets import operations as ops
-from helpdesk.tickets.agent_views import ACTIONS
+from helpdesk.tickets.agent_views import ACTIONS, agent_events
 from helpdesk.tickets.attachments import storage_path
 from helpdesk.tickets.models import Channel, Ticket, TicketType
 from helpdesk.web import edge
-from helpdesk.workflows.definitions import AGENT, REQUESTER
+from helpdesk.workflows.definitions import REQUESTER
 
 NO_TICKET = "No such ticket, or you may not see it."
 
@@ -172,11 +172,7 @@ def _allowed(ticket: Ticket, access: Access) -> list[str]:
     if access == Access.NONE:
         return [e for e in ops.available_events(ticket, REQUESTER, edge.now(), edge.settings())
                 if e in schemas.REQUESTER_EVENTS]
-    if access < Access.ADMIN:
-        return []
-    events = [e for e in ops.available_events(ticket, AGENT, edge.now(), edge.settings())
-              if e in ACTIONS]
-    return events if access >= Access.ASSIGNED else [e for e in events if e != "take"]
+    return [e for e in agent_events(ticket, api_user(), access) if e in ACTIONS]
 
 
 @bp.post("/tickets/<reference>/events")

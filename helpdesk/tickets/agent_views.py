@@ -46,15 +46,26 @@ def _group(code: str | None) -> SupportGroup:
     return group
 
 
+# Taking, and handing to a vendor, need membership of the group that works the ticket: its
+# lead works it too (Access.ASSIGNED), but may not take it without being a member.
+MEMBERS_ONLY = frozenset({"take", "hand_to_vendor"})
+
+
+def agent_events(ticket: Ticket, user: User, access: Access) -> list[str]:
+    """The workflow's events this staff member may fire on the ticket now (page and API)."""
+    if access < Access.ADMIN:
+        return []
+    events = ops.available_events(ticket, AGENT, edge.now(), edge.settings())
+    if user not in ticket.assigned_group.members:
+        events = [e for e in events if e not in MEMBERS_ONLY]
+    return events
+
+
 def page(ticket: Ticket, form: dict[str, str] | None = None,
          errors: dict[str, list[str]] | None = None, status: int = 200) -> tuple[str, int]:
     user = edge.actor()
     access = permissions.staff_access(user, ticket)
-    events = (ops.available_events(ticket, AGENT, edge.now(), edge.settings())
-              if access >= Access.ADMIN else [])
-    if access < Access.ASSIGNED:
-        # Taking, and handing to a vendor, need membership of the group that works the ticket.
-        events = [e for e in events if e not in ("take", "hand_to_vendor")]
+    events = agent_events(ticket, user, access)
     # External vendors have a section of their own on the page.
     vendor = vendor_panel(ticket, events, edge.now())
     events = [e for e in events if e not in VENDOR_EVENTS]

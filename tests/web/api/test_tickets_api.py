@@ -10,12 +10,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from helpdesk.accounts.models import Role
 from helpdesk.catalogue.models import Lifecycle
 from helpdesk.tickets.models import Channel, Ticket, TicketEvent
 from helpdesk.tickets.operations import take_ticket
 from helpdesk.tiers.operations import consult_group
 from tests.conftest import NOW
 from tests.web.api.client import ApiClient, new_ticket
+from tests.web.helpers import get, person
 
 
 @pytest.fixture
@@ -129,6 +131,23 @@ def test_an_event_the_workflow_refuses_is_409_with_the_allowed_events_or_422_wit
         "event": "escalate", "to_group": "finns-inte", "reason": "x"})
     assert nowhere.status_code == 422
     assert "to_group" in nowhere.json["errors"]
+
+
+def test_a_lead_outside_the_group_is_not_offered_taking_what_it_may_not_take(
+        app, apis, factory, org):
+    lead = factory.user(Role.LEAD, name="Lisa Lead")  # leads the local helpdesk, not in it
+    org.local.lead = lead
+    reference = new_ticket(apis["requester"])["reference"]
+    api = ApiClient(app, factory.api_token(lead))
+    refused = api.post(f"/tickets/{reference}/events", json={"event": "take"})
+    assert refused.status_code == 409
+    assert "take" not in refused.json["allowed_events"]
+    assert "assign" in refused.json["allowed_events"]  # the lead hands it to a member instead
+    page = get(person(app, lead), f"/agent/tickets/{reference}")
+    assert page.status == 200 and "assign" in page.text.lower()
+    assert "Take the ticket" not in [b.text.strip() for b in page.doc.find_all("button")]
+    member = get(person(app, org.local_agent), f"/agent/tickets/{reference}")
+    assert "Take the ticket" in [b.text.strip() for b in member.doc.find_all("button")]
 
 
 def test_a_requester_confirms_or_reopens_through_events(apis, org, settings):
