@@ -196,6 +196,14 @@ def _register_error_pages(app: Flask) -> None:
     app.register_error_handler(OperationalError, lost_race)
     app.register_error_handler(StaleDataError, lost_race)
 
+    @app.teardown_request
+    def _undo_a_failed_request(error: BaseException | None) -> None:
+        # A request that failed (a 500) leaves nothing half-saved: not its rows, which
+        # closing the session would drop anyway, and not the attachment files it stored,
+        # which only a rollback removes (tickets.attachments).
+        if error is not None:
+            db.session.rollback()
+
 
 def _register_template_helpers(app: Flask) -> None:
     from helpdesk.web import template_helpers

@@ -10,19 +10,12 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from helpdesk.core.i18n import N_
 from helpdesk.tickets.models import TicketType
+from helpdesk.tickets.schemas import NO_NUL, valid_unicode
 from helpdesk.tiers.queries import STATUS_FILTERS
 from helpdesk.workflows.engine import WORKFLOWS
 
-NO_NUL = N_("The text may not contain NUL characters.")
 _PLAIN = "^[^\\x00]*$"  # PostgreSQL text cannot hold NUL; say so in the schema, too
 _FILLED = "^[^\\x00]*[^\\x00\\s][^\\x00]*$"
-
-
-def _utf8(value: str) -> None:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:  # a lone surrogate from a JSON \ud800 escape
-        raise ValidationError(N_("The text is not valid Unicode.")) from exc
 
 
 def _in_utc(value: datetime) -> None:
@@ -33,7 +26,7 @@ def _in_utc(value: datetime) -> None:
 
 
 def text(max_length: int, *, required: bool = True, **kwargs: Any) -> fields.String:
-    checks: list[Any] = [validate.Length(max=max_length), _utf8,
+    checks: list[Any] = [validate.Length(max=max_length), valid_unicode,
                          validate.Regexp(_FILLED if required else _PLAIN,
                                          error=N_("This field is required.") if required else NO_NUL)]
     if required:
@@ -42,7 +35,7 @@ def text(max_length: int, *, required: bool = True, **kwargs: Any) -> fields.Str
 
 
 def code(**kwargs: Any) -> fields.String:
-    return fields.String(validate=[validate.Length(min=1, max=50), _utf8,
+    return fields.String(validate=[validate.Length(min=1, max=50), valid_unicode,
                                    validate.Regexp(_PLAIN, error=NO_NUL)], **kwargs)
 
 
@@ -147,14 +140,14 @@ class TicketListQuery(_In):
                                                     + ", ".join(STATUS_FILTERS)})
     priority = fields.Integer(load_default=None, validate=validate.OneOf([1, 2, 3, 4]))
     service = code(load_default=None)
-    requester = fields.String(load_default=None, validate=[validate.Length(max=254), _utf8,
+    requester = fields.String(load_default=None, validate=[validate.Length(max=254), valid_unicode,
                                                            validate.Regexp(_PLAIN, error=NO_NUL)],
                               metadata={"description": "The requester's e-mail address."})
     sla_state = fields.String(load_default=None, validate=validate.OneOf(SLA_STATES))
     updated_since = fields.AwareDateTime(load_default=None, format="iso", validate=_in_utc)
     sort = fields.String(load_default="sla_due", validate=validate.OneOf(SORTS))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None, validate=[validate.Length(max=500), _utf8,
+    cursor = fields.String(load_default=None, validate=[validate.Length(max=500), valid_unicode,
                                                         validate.Regexp("^[A-Za-z0-9_=-]*$")],
                            metadata={"description": "next_cursor of the previous page"})
 

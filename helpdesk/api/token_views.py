@@ -14,6 +14,7 @@ from helpdesk.api.tokens import Scope, create_token, revoke_token, token_of, tok
 from helpdesk.core.errors import DomainError, NotFound
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
+from helpdesk.tickets.schemas import storable
 from helpdesk.web import edge
 
 bp = Blueprint("api_tokens", __name__)
@@ -25,7 +26,7 @@ class TokenForm(Schema):
 
     name = fields.String(required=True, validate=[
         validate.Length(min=1, max=100, error=N_("Give the token a name.")),
-        validate.Regexp(r"[\s\S]*\S", error=N_("Give the token a name."))],
+        validate.Regexp(r"[\s\S]*\S", error=N_("Give the token a name.")), storable],
         error_messages={"required": N_("Give the token a name.")})
     scope = fields.String(load_default=Scope.READ.value, validate=validate.OneOf(
         [s.value for s in Scope], error=N_("Choose one of the options.")))

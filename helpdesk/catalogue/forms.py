@@ -8,13 +8,13 @@ form's own fields can never collide with the ticket's subject or description.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from helpdesk.core.errors import InvalidInput
 from helpdesk.core.i18n import N_
-from helpdesk.tickets.schemas import CHOOSE, REQUIRED, TOO_LONG
+from helpdesk.tickets.schemas import CHOOSE, REQUIRED, TOO_LONG, storable
 
 FIELD_TYPES = ("text", "textarea", "number", "date", "choice", "checkbox")
 PREFIX = "form_"
@@ -38,15 +38,25 @@ def _field(spec: dict[str, Any]) -> fields.Field:
         return fields.Boolean(load_default=False, error_messages=messages)
     options: dict[str, Any] = {"required": True} if required else {"load_default": None}
     if kind == "number":
-        return fields.Integer(error_messages={**missing, "invalid": NOT_A_NUMBER}, **options)
+        return _WholeNumber(error_messages={**missing, "invalid": NOT_A_NUMBER}, **options)
     if kind == "date":
         return fields.Date(error_messages={**missing, "invalid": NOT_A_DATE}, **options)
     if kind == "choice":
         return fields.String(validate=validate.OneOf(list(spec.get("choices", [])), error=CHOOSE),
                              error_messages={**missing, "invalid": CHOOSE}, **options)
     limit = 5000 if kind == "textarea" else 500
-    return fields.String(validate=validate.Length(max=limit, error=TOO_LONG),
+    return fields.String(validate=[validate.Length(max=limit, error=TOO_LONG), storable],
                          error_messages={**missing, "invalid": REQUIRED}, **options)
+
+
+class _WholeNumber(fields.Integer):
+    """"5" from the portal's form or 5 from the API; not 2.7 (which int() would make 2)
+    and not true."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise self.make_error("invalid", input=value)
+        return cast(int, super()._validated(value))
 
 
 def schema_for(form: list[dict[str, Any]]) -> Schema:

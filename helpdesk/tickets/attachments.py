@@ -37,7 +37,9 @@ class Upload:
 def safe_filename(name: str) -> str:
     """The name to show and offer on download: no folders, no control characters."""
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip(" .")
+    # Also the marks that turn text right to left: "report\u202efdp.exe" shows as
+    # "reportexe.pdf".
+    name = re.sub(r"[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", name).strip(" .")
     return name[:200] or "attachment"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from helpdesk.core.i18n import N_
 from helpdesk.tickets.models import TicketType
@@ -17,6 +17,26 @@ from helpdesk.tickets.models import TicketType
 REQUIRED = N_("This field is required.")
 TOO_LONG = N_("This text is too long.")
 CHOOSE = N_("Choose one of the options.")
+NO_NUL = N_("The text may not contain NUL characters.")
+NOT_UNICODE = N_("The text is not valid Unicode.")
+
+
+def valid_unicode(value: str) -> None:
+    """A lone surrogate (from a JSON escape such as backslash-u-d800) cannot be written out
+    as UTF-8: not to the database, not on a page."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(NOT_UNICODE) from exc
+
+
+def storable(value: str) -> None:
+    """Text every database keeps and every page shows (PostgreSQL's text cannot hold NUL)."""
+    if "\x00" in value:
+        raise ValidationError(NO_NUL)
+    valid_unicode(value)
+
+
 _NOT_BLANK = validate.Regexp(re.compile(r"[\s\S]*\S"), error=REQUIRED)
 
 

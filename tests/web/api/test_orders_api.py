@@ -102,3 +102,16 @@ def test_an_order_accepted_for_later_gets_its_answers_when_the_drain_makes_it(
     [ticket] = db.session.scalars(select(Ticket)).all()
     assert [(a["name"], a["value"]) for a in answers_of(ticket)] == [
         ("software", "MATLAB"), ("licences", 5), ("needed_by", None)]
+
+
+@pytest.mark.parametrize(("answers", "errors"), [
+    ({"software": "\ud800", "licences": 1}, {"answers.software": ["The text is not valid Unicode."]}),
+    ({"software": "A\u0000B", "licences": 1},
+     {"answers.software": ["The text may not contain NUL characters."]}),
+    ({"software": "MATLAB", "licences": 2.7}, {"answers.licences": ["Write a whole number."]}),
+    ({"software": "MATLAB", "licences": True}, {"answers.licences": ["Write a whole number."]}),
+], ids=["lone surrogate", "NUL", "fraction", "true"])
+def test_answers_no_page_or_database_could_keep_are_refused(api, software, answers, errors):
+    refused = api.post("/tickets", json=order(software, answers=answers))
+    assert (refused.status_code, refused.json["errors"]) == (422, errors)
+    assert tickets() == 0

@@ -6,12 +6,14 @@ import base64
 import io
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from helpdesk.accounts.models import Role
 from helpdesk.catalogue.models import Lifecycle
+from helpdesk.tickets import operations as ticket_operations
 from helpdesk.tickets.models import Channel, Ticket, TicketEvent
 from helpdesk.tickets.operations import take_ticket
 from helpdesk.tiers.operations import consult_group
@@ -225,7 +227,38 @@ def test_uploads_too_large_or_of_the_wrong_type_are_refused(apis, settings, monk
             (io.BytesIO(b"MZ"), "setup.exe", "application/x-msdownload")]})
     assert program.status_code == 415
     assert "setup.exe" in program.json["detail"]
+    for name in ("setup.exe", "run.BAT", "page.html", "tool.ps1"):  # sent as plain text
+        disguised = apis["requester"].post(
+            f"/tickets/{reference}/messages", content_type="multipart/form-data",
+            data={"body": "Program", "attachments": [(io.BytesIO(b"MZ"), name, "text/plain")]})
+        assert disguised.status_code == 415, name
     assert apis["requester"].get(f"/tickets/{reference}/messages").json == []
+    taken = apis["requester"].post(
+        f"/tickets/{reference}/messages", content_type="multipart/form-data",
+        data={"body": "Logg", "attachments": [
+            (io.BytesIO(b"rad 1"), "install.log", "text/plain"),
+            (io.BytesIO(b"%PDF"), "rapport\u202efdp.exe.pdf", "application/pdf")]})
+    assert taken.status_code == 201
+    assert [a["filename"] for a in taken.json["attachments"]] == [
+        "install.log", "rapportfdp.exe.pdf"]  # no mark that shows the name backwards
+
+
+def test_a_request_that_fails_half_way_leaves_no_file_behind(apis, settings, monkeypatch, app):
+    reference = new_ticket(apis["requester"])["reference"]
+    stored_before = set(Path(settings.instance_dir).rglob("*"))
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the database went away after the file was written")
+
+    monkeypatch.setattr(ticket_operations, "touch", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # answer as in production
+    failed = apis["local_agent"].post(
+        f"/tickets/{reference}/messages", content_type="multipart/form-data",
+        data={"body": "Hej", "attachments": [(io.BytesIO(b"data"), "a.txt", "text/plain")]})
+    assert failed.status_code == 500
+    new_files = {p for p in set(Path(settings.instance_dir).rglob("*")) - stored_before
+                 if p.is_file() and "attachments" in p.parts}
+    assert new_files == set()
 
 
 def test_bad_bodies_get_problems_naming_the_fields(apis):

@@ -149,6 +149,13 @@ def test_the_token_form_names_what_is_wrong_and_keeps_it(app, org):
     assert page.doc.one("input", id="scope-write").attrs.get("checked") is not None
 
 
+def test_a_token_name_no_database_could_keep_is_refused(app, org):
+    page = post(person(app, org.requester), "/account/tokens",
+                {"name": "Över\x00vakning", "scope": "read", "expires_on": ""})
+    assert page.status == 422
+    assert "The text may not contain NUL characters." in page.text
+
+
 def test_an_expiry_at_the_end_of_the_calendar_is_refused_with_a_reason(app, org):
     browser = person(app, org.requester)
     page = post(browser, "/account/tokens", {"name": "Länge", "scope": "read",

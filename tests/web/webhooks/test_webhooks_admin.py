@@ -63,3 +63,28 @@ def test_the_form_names_what_is_wrong_and_keeps_what_was_typed(app, org):
     assert page.doc.one("input", id="name").attrs["value"] == "Övervakning"
     assert "Choose at least one event." in page.text
     assert db.session.scalars(select(WebhookSubscription)).all() == []
+
+
+@pytest.mark.parametrize("url", [
+    "http://[::1/hook",  # an IPv6 address not closed, which urlsplit cannot read
+    "http://[zz]/x",
+    "http://example.org:99999/hook",
+    "http://exa mple.org/hook",
+    "http://example.org/\nhook",
+    "http://:80/hook",
+    "https://example.org/" + "x" * 500,  # longer than the column: not cut to another address
+])
+def test_an_address_deliveries_could_never_reach_is_refused_at_once(app, org, url):
+    page = post(person(app, org.admin), "/admin/webhooks",
+                {"name": "Övervakning", "url": url, "events": ["ticket.created"]})
+    assert page.status == 422
+    assert page.doc.one("input", id="url").attrs.get("aria-invalid") == "true"
+    assert db.session.scalars(select(WebhookSubscription)).all() == []
+
+
+def test_a_name_no_database_could_keep_is_refused(app, org):
+    page = post(person(app, org.admin), "/admin/webhooks",
+                {"name": "Över\x00vakning", "url": "https://example.org/hook",
+                 "events": ["ticket.created"]})
+    assert page.status == 422
+    assert "The text may not contain NUL characters." in page.text
