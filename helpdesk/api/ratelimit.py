@@ -39,7 +39,8 @@ class RateLimiter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._local = threading.local()
+        self._lock = threading.Lock()  # the process's threads share its one connection
+        self._held: tuple[int, sqlite3.Connection] | None = None
         self._hits_since_purge = 0
 
     def hit(self, token: str, limit: int, now: float) -> int | None:
@@ -47,31 +48,31 @@ class RateLimiter:
         allows it: None. Otherwise nothing is counted, and the answer is the whole
         seconds until the token may send again (a request refused does not count)."""
         second = math.floor(now)
-        conn = self._connection()
-        take_write_lock(conn)  # so that two processes cannot both take the last request
-        with conn:
-            conn.execute("DELETE FROM hits WHERE token = ? AND second <= ?",
-                         (token, second - WINDOW_SECONDS))
-            made, first = conn.execute(
-                "SELECT coalesce(sum(count), 0), min(second) FROM hits WHERE token = ?",
-                (token,)).fetchone()
-            if made >= limit:
-                return max(1, math.ceil(first + WINDOW_SECONDS - now))
-            conn.execute("INSERT INTO hits (token, second, count) VALUES (?, ?, 1) "
-                         "ON CONFLICT (token, second) DO UPDATE SET count = count + 1",
-                         (token, second))
-            self._hits_since_purge += 1
-            if self._hits_since_purge >= _PURGE_EVERY:  # tokens that went quiet
-                self._hits_since_purge = 0
-                conn.execute("DELETE FROM hits WHERE second <= ?", (second - WINDOW_SECONDS,))
+        with self._lock:
+            conn = self._connection()
+            take_write_lock(conn)  # so that two processes cannot both take the last request
+            with conn:
+                conn.execute("DELETE FROM hits WHERE token = ? AND second <= ?",
+                             (token, second - WINDOW_SECONDS))
+                made, first = conn.execute(
+                    "SELECT coalesce(sum(count), 0), min(second) FROM hits WHERE token = ?",
+                    (token,)).fetchone()
+                if made >= limit:
+                    return max(1, math.ceil(first + WINDOW_SECONDS - now))
+                conn.execute("INSERT INTO hits (token, second, count) VALUES (?, ?, 1) "
+                             "ON CONFLICT (token, second) DO UPDATE SET count = count + 1",
+                             (token, second))
+                self._hits_since_purge += 1
+                if self._hits_since_purge >= _PURGE_EVERY:  # tokens that went quiet
+                    self._hits_since_purge = 0
+                    conn.execute("DELETE FROM hits WHERE second <= ?", (second - WINDOW_SECONDS,))
         return None
 
     def _connection(self) -> sqlite3.Connection:
-        # One connection per thread and per process: a connection opened before gunicorn
-        # forks its workers must not be shared by them.
-        held: tuple[int, sqlite3.Connection] | None = getattr(self._local, "held", None)
-        if held is not None and held[0] == os.getpid():
-            return held[1]
+        # One connection per process: one opened before gunicorn forks its workers must
+        # not be shared by them.
+        if self._held is not None and self._held[0] == os.getpid():
+            return self._held[1]
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             conn = _open(self.path)
@@ -82,12 +83,12 @@ class RateLimiter:
                                        for s in ("-wal", "-shm"))):
                 stale.unlink(missing_ok=True)
             conn = _open(self.path)
-        self._local.held = (os.getpid(), conn)
+        self._held = (os.getpid(), conn)
         return conn
 
 
 def _open(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
         conn.execute(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
         conn.execute("PRAGMA journal_mode=WAL")

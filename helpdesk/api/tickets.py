@@ -26,7 +26,7 @@ from helpdesk.api.http import (
 from helpdesk.api.listing import list_tickets
 from helpdesk.api.problems import ApiProblem
 from helpdesk.api.uploads import checked_uploads
-from helpdesk.catalogue.forms import ANSWERED_TWICE, load_named_answers
+from helpdesk.catalogue.forms import ANSWERED_TWICE
 from helpdesk.core.errors import (
     DomainError,
     InputRefused,
@@ -84,9 +84,8 @@ def ticket_create() -> Response:
         return _accept_for_later(data)
     ticket_type = TicketType(data["type"])
     try:
-        service = ops.service_for_new_ticket(data["service"], api_user(), ticket_type)
-        answers = load_named_answers(service.request_form,
-                                     ticket_type == TicketType.SERVICE_REQUEST, data["answers"])
+        service, answers = ops.checked_request(data["service"], api_user(), ticket_type,
+                                               data["answers"])
         ticket = ops.create_ticket(
             requester=api_user(), service=service, subject=data["subject"],
             description=data["description"], impact=data["impact"], urgency=data["urgency"],

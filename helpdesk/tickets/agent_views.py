@@ -56,7 +56,7 @@ def agent_events(ticket: Ticket, user: User, access: Access) -> list[str]:
     if access < Access.ADMIN:
         return []
     events = ops.available_events(ticket, AGENT, edge.now(), edge.settings())
-    if user not in ticket.assigned_group.members:
+    if ticket.assigned_group_id not in {group.id for group in user.groups}:
         events = [e for e in events if e not in MEMBERS_ONLY]
     return events
 

@@ -29,7 +29,6 @@ from sqlalchemy import JSON, ForeignKey, Index, delete, insert, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from helpdesk.accounts.models import User
-from helpdesk.catalogue.forms import load_named_answers
 from helpdesk.catalogue.models import Service
 from helpdesk.catalogue.queries import service_to_order
 from helpdesk.config import Settings
@@ -41,7 +40,7 @@ from helpdesk.core.types import UTCDateTime, value_enum
 from helpdesk.extensions import db
 from helpdesk.tickets.history import record
 from helpdesk.tickets.models import Channel, Ticket, TicketType
-from helpdesk.tickets.operations import create_ticket, service_for_new_ticket
+from helpdesk.tickets.operations import checked_request, create_ticket, service_for_new_ticket
 from helpdesk.tickets.references import reserve_references
 
 log = logging.getLogger(__name__)
@@ -129,11 +128,10 @@ def accept_request(requester: User, request: dict[str, Any], *, now: datetime) -
     """Store a checked ticket request for the drain (``request`` as the creation schema
     loaded it). The checks creation makes before it writes anything are made now, so that
     a caller hears of a wrong service at once; DomainError says why."""
-    ticket_type = TicketType(request["type"])
-    service = service_for_new_ticket(request["service"], requester, ticket_type)
-    # Kept checked, as the portal keeps them: the form may change before the drain runs.
-    answers = load_named_answers(service.request_form, ticket_type == TicketType.SERVICE_REQUEST,
-                                 request.get("answers") or {})
+    # The answers are kept checked, as the portal keeps them: the form may change before
+    # the drain runs.
+    _service, answers = checked_request(request["service"], requester, TicketType(request["type"]),
+                                        request.get("answers") or {})
     kept = {key: value for key, value in request.items() if key != "answers"}
     values = {"requester_id": requester.id, "request": {**kept, "form_answers": answers},
               "accepted_at": now,

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from helpdesk.accounts.models import User
+from helpdesk.catalogue.forms import load_named_answers
 from helpdesk.catalogue.models import RequestFormAnswers, Service
 from helpdesk.catalogue.queries import UNKNOWN_SERVICE, service_to_order
 from helpdesk.config import Settings
@@ -158,6 +159,16 @@ def service_for_new_ticket(code: str, requester: User, ticket_type: TicketType, 
         raise DomainError(UNKNOWN_SERVICE, code=code)
     check_may_create(service, requester, ticket_type)
     return service
+
+
+def checked_request(code: str, requester: User, ticket_type: TicketType,
+                    answers: dict[str, Any]) -> tuple[Service, list[dict[str, Any]]]:
+    """A ticket request's service, checked as ``service_for_new_ticket`` checks it, and an
+    order's answers to that service's request form, by the form's field names; DomainError
+    (InvalidInput for the answers) says what is wrong."""
+    service = service_for_new_ticket(code, requester, ticket_type)
+    ordering = ticket_type == TicketType.SERVICE_REQUEST
+    return service, load_named_answers(service.request_form, ordering, answers)
 
 
 def create_ticket(

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from helpdesk.api.schemas import TicketOut, WebhookTicket
+from helpdesk.api.schemas import WebhookTicket
 from helpdesk.core.bulk import read_once
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
@@ -51,7 +51,6 @@ EVENT_LABELS = {
 }
 _EVENT_OF_KIND = {kind: event for event, kinds in EVENTS.items() for kind in kinds}
 _WEBHOOK_TICKET = WebhookTicket()  # made once: a schema keeps nothing between dumps
-_SLA_SUMMARY = TicketOut(only=("sla_due_at", "sla_state"))
 
 
 def register_webhooks() -> None:
@@ -73,8 +72,8 @@ def payload(event: str, recorded: Recorded) -> dict[str, Any]:
     ticket = _WEBHOOK_TICKET.dump(recorded.ticket)
     # From the clocks: the ticket's stored summary may not have caught up with this very
     # event yet (an SLA breach is recorded before the sweep writes "breached").
-    due, state = sla_summary(recorded.ticket)
-    ticket.update(_SLA_SUMMARY.dump({"sla_due_at": due, "sla_state": state}))
+    due, ticket["sla_state"] = sla_summary(recorded.ticket)
+    ticket["sla_due_at"] = due.isoformat() if due else None
     return {
         "event": event,
         "kind": recorded.kind,

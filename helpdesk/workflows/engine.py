@@ -114,7 +114,7 @@ class WorkflowEngine:
         if not moved:
             failed = self._failed_guards(candidates[0], ctx, check_input=True)
             allowed = self.available_events(state, ctx)
-            if failed and failed[0].needs_input and failed[0].field:
+            if failed and failed[0].field is not None:
                 raise InputRefused(failed[0].message, allowed=allowed, field=failed[0].field)
             raise TransitionRefused(failed[0].message if failed else N_("This is not possible now."),
                                     allowed=allowed)

@@ -33,8 +33,13 @@ class GuardContext:
 class Guard:
     check: Callable[[GuardContext], bool]
     message: str
-    needs_input: bool = False
-    field: str | None = None  # the input it checks, as the API names it
+    # The input it checks, as the API names it; a guard without one checks the ticket's
+    # state, so offering the event already tells whether it can pass.
+    field: str | None = None
+
+    @property
+    def needs_input(self) -> bool:
+        return self.field is not None
 
 
 def _text(ctx: GuardContext, key: str) -> bool:
@@ -54,26 +59,21 @@ def _target_is_higher_tier(ctx: GuardContext) -> bool:
 
 
 GUARDS: dict[str, Guard] = {
-    "has_reason": Guard(lambda c: _text(c, "reason"), N_("Give a reason."), needs_input=True,
-                        field="reason"),
-    "has_message": Guard(lambda c: _text(c, "message"), N_("Write a message."), needs_input=True,
-                         field="message"),
+    "has_reason": Guard(lambda c: _text(c, "reason"), N_("Give a reason."), field="reason"),
+    "has_message": Guard(lambda c: _text(c, "message"), N_("Write a message."), field="message"),
     "has_resolution_note": Guard(
         lambda c: _text(c, "note"),
         N_("A ticket is resolved with a resolution note saying what was done."),
-        needs_input=True,
         field="note",
     ),
     "target_is_higher_tier": Guard(
         _target_is_higher_tier,
         N_("A ticket can only be escalated to a group at a higher level."),
-        needs_input=True,
         field="to_group",
     ),
     "assignee_is_member": Guard(
         lambda c: bool(c.params.get("assignee_is_member")),
         N_("The agent must be a member of the group that works the ticket."),
-        needs_input=True,
         field="assignee",
     ),
     "below_top_tier": Guard(
@@ -87,7 +87,6 @@ GUARDS: dict[str, Guard] = {
     "vendor_allowed": Guard(
         lambda c: bool(c.params.get("vendor_allowed")),
         N_("This service's tickets may not be handed to that vendor at this level."),
-        needs_input=True,
         field="vendor",
     ),
     "within_reopen_window": Guard(
