@@ -42,7 +42,8 @@ def _secret_key(instance: Path, production: bool) -> str:
     return key_file.read_text().strip()
 
 
-def _int(name: str, default: int) -> int:
+def whole_number(name: str, default: int) -> int:
+    """The environment's whole number ``name``, or ``default``; ConfigError says what is wrong."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -77,13 +78,13 @@ class MailSettings:
             domain=domain,
             sender=os.environ.get("HELPDESK_MAIL_FROM", f"helpdesk@{domain}"),
             smtp_host=os.environ.get("HELPDESK_SMTP_HOST", ""),
-            smtp_port=_int("HELPDESK_SMTP_PORT", 25),
+            smtp_port=whole_number("HELPDESK_SMTP_PORT", 25),
             smtp_user=os.environ.get("HELPDESK_SMTP_USER", ""),
             smtp_password=os.environ.get("HELPDESK_SMTP_PASSWORD", ""),
             smtp_starttls=os.environ.get("HELPDESK_SMTP_STARTTLS", "") in ("1", "true", "yes"),
             unknown_senders=unknown,
-            max_message_bytes=_int("HELPDESK_MAIL_MAX_MB", 25) * 1024 * 1024,
-            sender_limit_per_hour=_int("HELPDESK_MAIL_SENDER_LIMIT_PER_HOUR", 30),
+            max_message_bytes=whole_number("HELPDESK_MAIL_MAX_MB", 25) * 1024 * 1024,
+            sender_limit_per_hour=whole_number("HELPDESK_MAIL_SENDER_LIMIT_PER_HOUR", 30),
         )
 
 
@@ -129,9 +130,9 @@ class Settings:
             instance_dir=instance,
             database_url=database_url,
             secret_key=_secret_key(instance, production),
-            reopen_days=_int("HELPDESK_REOPEN_DAYS", 14),
-            autoclose_days=_int("HELPDESK_AUTOCLOSE_DAYS", 7),
-            max_attachment_bytes=_int("HELPDESK_MAX_ATTACHMENT_MB", 10) * 1024 * 1024,
+            reopen_days=whole_number("HELPDESK_REOPEN_DAYS", 14),
+            autoclose_days=whole_number("HELPDESK_AUTOCLOSE_DAYS", 7),
+            max_attachment_bytes=whole_number("HELPDESK_MAX_ATTACHMENT_MB", 10) * 1024 * 1024,
             priority_matrix=parse_matrix(matrix_text) if matrix_text else DEFAULT_MATRIX,
             default_locale=os.environ.get("HELPDESK_DEFAULT_LOCALE", "sv"),
             reference_prefix=os.environ.get("HELPDESK_REFERENCE_PREFIX", "HD"),

@@ -99,17 +99,24 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session", params=_backend_params())
-def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    instance = tmp_path_factory.mktemp(f"instance-{request.param}")
-    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
-    application = build_app(request.param, instance, url)
+@contextmanager
+def app_with_tables(backend: str, instance: Path, url: str | None = None) -> Iterator[Flask]:
+    """``build_app`` with every table made, its connections closed afterwards."""
+    application = build_app(backend, instance, url)
     with application.app_context():
         db.create_all()
     yield application
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session", params=_backend_params())
+def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    instance = tmp_path_factory.mktemp(f"instance-{request.param}")
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    with app_with_tables(request.param, instance, url) as application:
+        yield application
 
 
 @pytest.fixture

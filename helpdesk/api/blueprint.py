@@ -6,7 +6,8 @@ from flask import Blueprint, g, request
 
 from helpdesk.api.auth import SAFE_METHODS, authenticate_request
 from helpdesk.api.http import prefers_async
-from helpdesk.core.concurrency import write_intent
+from helpdesk.core.concurrency import hold_write_lock, write_intent
+from helpdesk.extensions import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC_ENDPOINTS = frozenset({"api.openapi_document", "api.reference"})
@@ -14,13 +15,14 @@ PUBLIC_ENDPOINTS = frozenset({"api.openapi_document", "api.reference"})
 
 @bp.before_request
 def _authenticate() -> None:
-    # Before the first query begins the transaction. A ticket request accepted for later
-    # reads first and then writes its one row in a transaction of its own (tickets.intake).
+    if request.endpoint not in PUBLIC_ENDPOINTS:
+        authenticate_request()  # a refused token (401, 403, 429) never waits for a lock
+    # A ticket request accepted for later reads first and then writes its one row in a
+    # transaction of its own (tickets.intake).
     if request.method not in SAFE_METHODS and not (request.endpoint == "api.ticket_create"
                                                    and prefers_async()):
         g.write_intent = write_intent.set(True)
-    if request.endpoint not in PUBLIC_ENDPOINTS:
-        authenticate_request()
+        hold_write_lock(db.session())
 
 
 @bp.teardown_request

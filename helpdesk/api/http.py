@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from helpdesk.api.problems import ApiProblem
+from helpdesk.api.problems import LOST_RACE, ApiProblem
 from helpdesk.core.concurrency import is_lost_race
 from helpdesk.core.errors import InvalidInput, StaleTicket
 from helpdesk.extensions import db
@@ -87,8 +87,7 @@ def flush() -> None:
         db.session.rollback()
         if not is_lost_race(exc):
             raise
-        raise ApiProblem(409, "Someone else saved this ticket at the same moment; "
-                              "nothing of yours was saved. Try again.") from exc
+        raise ApiProblem(409, LOST_RACE) from exc
 
 
 def commit() -> None:

@@ -47,9 +47,11 @@ _PROBLEM_TEXT = {
     415: "The body's media type (or a file's) is not taken.",
     422: "Fields fail validation (see errors).",
     429: "Too many requests with this token; see Retry-After.",
+    503: "On SQLite: other changes held the database for 5 s. Nothing was saved; send the "
+         "same request again after Retry-After.",
 }
 _PROBLEM_HEADERS = {401: {"WWW-Authenticate": _STRING}, 429: {"Retry-After": _STRING},
-                    412: _ETAG}
+                    412: _ETAG, 503: {"Retry-After": _STRING}}
 
 
 def _problems(*codes: int) -> dict[str, Any]:
@@ -106,7 +108,7 @@ def _operations() -> dict[str, dict[str, Any]]:
                      "responses": {"201": _ok("TicketOut", "The new ticket.", etag=True, links=True,
                                               headers={"Location": _STRING}),
                                    "202": _accepted(),
-                                   **_problems(400, 403, 413, 415, 422)}},
+                                   **_problems(400, 403, 413, 415, 422, 503)}},
         },
         "/ticket-intake/{intake_id}": {
             "get": {"operationId": "intake_get", "summary": "A ticket request accepted for later",
@@ -132,7 +134,7 @@ def _operations() -> dict[str, dict[str, Any]]:
                      "requestBody": _json_body("TicketEventRequest", {"event": "take"}),
                      "responses": {"200": _ok("TicketOut", "The ticket after the event.",
                                               etag=True, links=True),
-                                   **_problems(400, 403, 404, 409, 412, 413, 415, 422)}},
+                                   **_problems(400, 403, 404, 409, 412, 413, 415, 422, 503)}},
         },
         "/tickets/{reference}/messages": {
             "get": {"operationId": "messages_list", "summary": "The ticket's messages",
@@ -149,7 +151,7 @@ def _operations() -> dict[str, dict[str, Any]]:
                          "multipart/form-data": {"schema": "MessageForm", "encoding": {
                              "attachments": {"contentType": "text/plain"}}}}},
                      "responses": {"201": _ok("MessageOut", "The message.", etag=True),
-                                   **_problems(400, 403, 404, 409, 412, 413, 415, 422)}},
+                                   **_problems(400, 403, 404, 409, 412, 413, 415, 422, 503)}},
         },
         "/tickets/{reference}/attachments/{attachment_id}": {
             "get": {"operationId": "attachment_get", "summary": "Download an attachment",

@@ -7,9 +7,13 @@ from typing import Any
 
 from flask import Flask, Response, json, request
 from flask_babel import gettext
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from helpdesk.core.concurrency import WriteLockTimeout, is_lost_race
 from helpdesk.core.errors import DomainError
+from helpdesk.extensions import db
 from helpdesk.web.template_helpers import local_time
 
 PROBLEM_TYPE = "application/problem+json"
@@ -17,8 +21,11 @@ TITLES = {
     400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
     405: "Method not allowed", 409: "Conflict", 412: "Precondition failed",
     413: "Content too large", 415: "Unsupported media type", 422: "Unprocessable content",
-    429: "Too many requests", 500: "Internal server error",
+    429: "Too many requests", 500: "Internal server error", 503: "Service unavailable",
 }
+LOST_RACE = ("Someone else saved this ticket at the same moment; nothing of yours was saved. "
+             "Try again.")
+BUSY = "The helpdesk was too busy to take this change; nothing was saved. Try again."
 
 
 class ApiProblem(Exception):
@@ -77,3 +84,21 @@ def take_over_errors(app: Flask) -> None:
                 return page(exc)
 
             app.register_error_handler(exc_class, handler)
+    for race in (OperationalError, StaleDataError):
+        app.register_error_handler(race, _lost_race_or(app.error_handler_spec[None][None][race]))
+
+
+def _lost_race_or(page: Callable[[Exception], Any]) -> Callable[[Exception], Any]:
+    """A race lost, or the wait for SQLite's write lock given up, where no operation
+    caught it (before the view, or at the commit): the problem, not the UI's page."""
+    def handler(exc: Exception) -> Any:
+        if not is_api_request():
+            return page(exc)
+        if not is_lost_race(exc):
+            raise exc
+        db.session.rollback()
+        if isinstance(exc, WriteLockTimeout):
+            return problem_response(ApiProblem(503, BUSY, headers={"Retry-After": "1"}))
+        return problem_response(ApiProblem(409, LOST_RACE))
+
+    return handler

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from helpdesk.config import ConfigError, whole_number
 from helpdesk.extensions import csrf
 
 
@@ -20,7 +21,10 @@ def init_app(app: Flask) -> None:
     from helpdesk.webhooks.events import register_webhooks
 
     app.config.setdefault("HELPDESK_API_RATE_PER_MINUTE",
-                          int(os.environ.get("HELPDESK_API_RATE_PER_MINUTE", "600")))
+                          whole_number("HELPDESK_API_RATE_PER_MINUTE", 600))
+    if int(app.config["HELPDESK_API_RATE_PER_MINUTE"]) < 1:
+        raise ConfigError("HELPDESK_API_RATE_PER_MINUTE must be at least 1, got "
+                          f"{app.config['HELPDESK_API_RATE_PER_MINUTE']!r}")
     app.config.setdefault("HELPDESK_API_RATE_FILE", os.environ.get(
         "HELPDESK_API_RATE_FILE", str(Path(app.instance_path) / "api-rate.sqlite3")))
     app.extensions["helpdesk_api_rate"] = RateLimiter(Path(app.config["HELPDESK_API_RATE_FILE"]))

@@ -8,6 +8,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 
@@ -41,9 +42,15 @@ LOCK_WAIT_MS = 5000
 _LOCK_POLL_SECONDS = 0.0005
 
 
+class WriteLockTimeout(OperationalError):
+    """SQLite's write lock stayed taken for the whole wait: nothing was done yet, and the
+    same request can simply be sent again."""
+
+
 def take_write_lock(dbapi_connection: Any, wait_ms: int = LOCK_WAIT_MS) -> None:
     """BEGIN IMMEDIATE on a pysqlite connection, waiting up to ``wait_ms`` for the lock;
-    then "database is locked" as SQLAlchemy raises it, so ``is_lost_race`` knows it."""
+    then WriteLockTimeout, "database is locked" as SQLAlchemy says it, so that
+    ``is_lost_race`` knows it too."""
     deadline = time.monotonic() + wait_ms / 1000
     dbapi_connection.execute("PRAGMA busy_timeout=0")
     try:
@@ -52,8 +59,26 @@ def take_write_lock(dbapi_connection: Any, wait_ms: int = LOCK_WAIT_MS) -> None:
                 dbapi_connection.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                if "locked" not in str(exc):
                     raise OperationalError("BEGIN IMMEDIATE", (), exc) from exc
+                if time.monotonic() >= deadline:
+                    raise WriteLockTimeout("BEGIN IMMEDIATE", (), exc) from exc
             time.sleep(_LOCK_POLL_SECONDS)
     finally:
         dbapi_connection.execute(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
+
+
+def hold_write_lock(session: Session) -> None:
+    """From here on this session's transaction, which has only read so far, is going to
+    write: on SQLite its snapshot (an API token, say) gives way to the write lock, taken as
+    ``write_intent`` would have taken it at the start. What was read stays loaded, a moment
+    old, as under PostgreSQL's READ COMMITTED. A request refused on what it read (an unknown
+    token) then never waits for the lock, nor holds it while it is answered."""
+    if session.get_bind().dialect.name != "sqlite" or not session.in_transaction():
+        return
+    connection = session.connection()
+    if connection.in_nested_transaction():
+        return  # inside a transaction that is not the session's own to end (a test's)
+    dbapi_connection: Any = connection.connection.dbapi_connection
+    dbapi_connection.execute("COMMIT")  # a read transaction: nothing is lost
+    take_write_lock(dbapi_connection)

@@ -1,9 +1,10 @@
-"""Settings read from the environment: the site's address that mails link to."""
+"""Settings read from the environment: the site's address that mails link to, the API's rate."""
 
 from __future__ import annotations
 
 import pytest
 
+from helpdesk.app import create_app
 from helpdesk.config import ConfigError, Settings
 
 
@@ -35,3 +36,12 @@ def test_an_address_that_is_not_http_is_refused_by_name(environment, wrong):
     environment.setenv("HELPDESK_BASE_URL", wrong)
     with pytest.raises(ConfigError, match="HELPDESK_BASE_URL"):
         Settings.from_environment()
+
+
+@pytest.mark.parametrize(("raw", "problem"), [("0", "at least 1"), ("-5", "at least 1"),
+                                              ("many", "a whole number")])
+def test_an_api_rate_that_would_refuse_every_request_or_is_no_number_is_refused(environment,
+                                                                               raw, problem):
+    environment.setenv("HELPDESK_API_RATE_PER_MINUTE", raw)
+    with pytest.raises(ConfigError, match=f"HELPDESK_API_RATE_PER_MINUTE must be {problem}"):
+        create_app()

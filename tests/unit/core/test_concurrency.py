@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from helpdesk.core.concurrency import LOCK_WAIT_MS, is_lost_race, take_write_lock
+from helpdesk.core.concurrency import (
+    LOCK_WAIT_MS,
+    WriteLockTimeout,
+    is_lost_race,
+    take_write_lock,
+)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -42,9 +47,9 @@ def test_the_waiter_writes_after_the_holder_commits(two_connections):
 def test_a_lock_never_released_is_refused_after_the_wait(two_connections):
     holder, waiter = two_connections
     holder.execute("BEGIN IMMEDIATE")
-    with pytest.raises(OperationalError, match="locked") as refused:
+    with pytest.raises(WriteLockTimeout, match="locked") as refused:
         take_write_lock(waiter, wait_ms=30)
-    assert is_lost_race(refused.value)  # the API answers 409: try again
+    assert is_lost_race(refused.value)  # the API answers 503: nothing done, send it again
     assert not waiter.in_transaction
 
 
@@ -53,3 +58,11 @@ def test_statements_after_it_wait_as_long_as_before(two_connections):
     take_write_lock(waiter)
     waiter.execute("COMMIT")
     assert waiter.execute("PRAGMA busy_timeout").fetchone() == (LOCK_WAIT_MS,)
+
+
+def test_another_failure_is_not_taken_for_a_busy_lock(two_connections):
+    _holder, waiter = two_connections
+    waiter.execute("BEGIN")
+    with pytest.raises(OperationalError, match="within a transaction") as failed:
+        take_write_lock(waiter)
+    assert not isinstance(failed.value, WriteLockTimeout)
