@@ -1,4 +1,5 @@
-"""Recognising a lost race between two saves, whatever the database says."""
+"""Recognising a lost race between two saves, or work the database could not do just now,
+whatever the database says; and waiting for SQLite's one write lock."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -22,6 +23,25 @@ def is_lost_race(exc: BaseException) -> bool:
     if isinstance(exc, StaleDataError):
         return True
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+# PostgreSQL's SQLSTATEs for work refused for the moment, not for what it is: a
+# serialization failure, a deadlock, a lock not to be had, the server shutting down or
+# starting up. Class 08 (the connection failed) is added below.
+_TRY_AGAIN_STATES = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "57P03"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when the database could not do the work now, not because of the work: a race
+    lost, a lock, a connection broken or refused. The same work may well succeed later."""
+    if is_lost_race(exc):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    state = str(getattr(exc.orig, "sqlstate", None) or "")
+    return state in _TRY_AGAIN_STATES or state.startswith("08")
 
 
 # Set while a request that is going to write runs (the API's POSTs). On SQLite its

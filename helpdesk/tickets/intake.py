@@ -10,7 +10,9 @@ was accepted: the SLA clocks count from then, not from when the drain got to it.
 
 A request the drain cannot turn into a ticket (the service was retired in between,
 say) is kept as rejected, with the reason in Swedish and English: nothing is lost
-silently. Processed rows are kept for ``KEEP_PROCESSED`` so the caller can read them.
+silently. One the database could not take just then (a connection lost, a deadlock)
+stays pending for the next drain: the request itself is not at fault. Processed rows
+are kept for ``KEEP_PROCESSED`` so the caller can read them.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from helpdesk.catalogue.models import Service
 from helpdesk.catalogue.queries import service_to_order
 from helpdesk.config import Settings
 from helpdesk.core import bulk
-from helpdesk.core.concurrency import write_intent
+from helpdesk.core.concurrency import is_transient, write_intent
 from helpdesk.core.errors import DomainError
 from helpdesk.core.i18n import N_
 from helpdesk.core.types import UTCDateTime, value_enum
@@ -199,7 +201,13 @@ def _claim(size: int, only: int | None = None) -> list[TicketIntake]:
     return list(db.session.scalars(query))
 
 
+class _TryLater(Exception):
+    """The database could not take the work just now: the requests stay pending."""
+
+
 def _drain_batch(*, now: datetime, settings: Settings, size: int) -> DrainResult:
+    """A batch's requests made tickets or rejected; fewer than claimed (so that the drain
+    stops until its next run) if the database failed for the moment."""
     token = write_intent.set(True)  # SQLite: take the write lock before reading the claim
     try:
         rows = _claim(size)
@@ -208,31 +216,44 @@ def _drain_batch(*, now: datetime, settings: Settings, size: int) -> DrainResult
             db.session.commit()
             return DrainResult()
         claimed = [row.id for row in rows]
-        result = _committed(rows, now=now, settings=settings)
+        try:
+            result = _committed(rows, now=now, settings=settings)
+        except _TryLater:
+            return DrainResult()
         if result is not None:
             return result
         # A failure no check foresaw: each request alone, so one bad request rejects only itself.
-        return sum((_create_one(intake_id, now=now, settings=settings) for intake_id in claimed),
-                   DrainResult())
+        done = DrainResult()
+        for intake_id in claimed:
+            try:
+                done += _create_one(intake_id, now=now, settings=settings)
+            except _TryLater:
+                break
+        return done
     finally:
         write_intent.reset(token)
 
 
 def _committed(rows: list[TicketIntake], *, now: datetime, settings: Settings) -> DrainResult | None:
-    """The requests made tickets and committed; None (all rolled back) if that failed."""
+    """The requests made tickets and committed; None (all rolled back) if that failed, or
+    _TryLater if the database, not the requests, was at fault."""
     ids = [row.id for row in rows]
     try:
         result = _create_all(rows, now=now, settings=settings)
         db.session.commit()
         return result
-    except Exception:
+    except Exception as exc:
         db.session.rollback()
+        if is_transient(exc):
+            log.warning("ticket requests %s left pending for the next drain: %s", ids, exc)
+            raise _TryLater from exc
         log.exception("ticket requests %s could not be created", ids)
         return None
 
 
 def _create_one(intake_id: int, *, now: datetime, settings: Settings) -> DrainResult:
-    """One request in a transaction of its own; if even that fails, it is rejected."""
+    """One request in a transaction of its own; if even that fails, it is rejected (but
+    _TryLater, the request left pending, when the database was at fault)."""
     rows = _claim(1, only=intake_id)
     if not rows:  # done meanwhile by another drain, or held by one now
         db.session.rollback()

@@ -45,9 +45,9 @@ class Database:
                 db.engine.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
-def database(request, tmp_path, monkeypatch) -> Iterator[Database]:
-    with fresh_database(request.param, tmp_path, "scheduler") as url:
+@contextmanager
+def database_on(backend: str, tmp_path: Any, monkeypatch: Any) -> Iterator[Database]:
+    with fresh_database(backend, tmp_path, "scheduler") as url:
         monkeypatch.setenv("HELPDESK_INSTANCE_DIR", str(tmp_path / "instance"))
         found = Database(url, tmp_path / "instance")
         with found.app().app_context():
@@ -56,3 +56,16 @@ def database(request, tmp_path, monkeypatch) -> Iterator[Database]:
             yield found
         finally:
             found.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request, tmp_path, monkeypatch) -> Iterator[Database]:
+    with database_on(request.param, tmp_path, monkeypatch) as found:
+        yield found
+
+
+@pytest.fixture
+def postgres_database(tmp_path, monkeypatch) -> Iterator[Database]:
+    """For what only PostgreSQL can show (its server ending a connection, say)."""
+    with database_on("postgresql", tmp_path, monkeypatch) as found:
+        yield found

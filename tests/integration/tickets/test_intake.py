@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from helpdesk.accounts.models import User
 from helpdesk.cli import main as helpdesk_cli
@@ -146,6 +146,42 @@ def test_a_request_that_breaks_creation_rejects_only_itself(database, monkeypatc
         assert "error on our side" in row.reason_in("en")
         assert "fel hos oss" in row.reason_in("sv")
     assert len(references(database)) == 4
+
+
+@pytest.mark.postgres
+def test_requests_the_database_fails_on_stay_pending_and_are_made_tickets_next_time(
+        postgres_database):
+    """The server ends the drain's connection at each ticket it writes (as a restart or a
+    failover would): the requests are not at fault, so none is rejected."""
+    database = postgres_database
+    database.app()
+    accept(database, 3)
+    app = database.app()
+    admin = database.apps[0]
+    failing = [True]
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _connection_lost(conn, _cursor, statement, *_args) -> None:
+        if failing[0] and statement.startswith("INSERT INTO tickets "):
+            pid = conn.connection.dbapi_connection.info.backend_pid
+            with admin.app_context():
+                db.session.execute(select(func.pg_terminate_backend(pid)))
+                db.session.remove()
+
+    with app.app_context():
+        assert intake.drain(now=utcnow, settings=app.config["HELPDESK"]) == intake.DrainResult()
+        db.session.remove()
+    assert statuses(database) == {"pending": 3}
+    failing[0] = False
+    with app.app_context():
+        assert intake.drain(now=utcnow, settings=app.config["HELPDESK"]) == intake.DrainResult(
+            created=3)
+        db.session.remove()
+    assert statuses(database) == {"created": 3}
+    assert len(references(database)) == 3
 
 
 def test_requests_either_side_of_new_year_are_numbered_in_their_own_years(database):

@@ -7,12 +7,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from helpdesk.core.concurrency import (
     LOCK_WAIT_MS,
     WriteLockTimeout,
     is_lost_race,
+    is_transient,
     take_write_lock,
 )
 
@@ -66,3 +67,20 @@ def test_another_failure_is_not_taken_for_a_busy_lock(two_connections):
     with pytest.raises(OperationalError, match="within a transaction") as failed:
         take_write_lock(waiter)
     assert not isinstance(failed.value, WriteLockTimeout)
+
+
+def test_a_busy_lock_is_worth_trying_again_and_a_broken_rule_is_not(two_connections):
+    holder, waiter = two_connections
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(WriteLockTimeout) as busy:
+        take_write_lock(waiter, wait_ms=10)
+    holder.execute("COMMIT")
+    holder.execute("CREATE UNIQUE INDEX one_n ON t (n)")
+    holder.execute("INSERT INTO t VALUES (1)")
+    try:
+        holder.execute("INSERT INTO t VALUES (1)")
+    except sqlite3.IntegrityError as exc:
+        duplicate = IntegrityError("INSERT INTO t VALUES (1)", (), exc)
+    assert is_transient(busy.value)
+    assert not is_transient(duplicate)
+    assert not is_transient(RuntimeError("a fault in the code"))
