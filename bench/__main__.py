@@ -29,6 +29,10 @@ def main() -> None:
 
     print("== HTTP load: the API under gunicorn against a bare-Flask ceiling (issue #4)")
     http_load.main()
+    from bench import request_cost
+
+    print("== Where an API request's time goes: CPU in the process, against the ceiling (issue #4)")
+    request_cost.main()
     from bench import reports
 
     print("== Reports: SLA compliance and the monthly service-level report (issue #7)")

@@ -253,6 +253,19 @@ def gunicorn(app: str, env: dict[str, str]) -> Iterator[int]:
 
 # The run ------------------------------------------------------------------------------------
 
+def requester_token() -> str:
+    """A write token of the demo requester who opens the benchmarks' tickets (committed by
+    the caller)."""
+    from helpdesk.accounts.models import User
+    from helpdesk.api.tokens import Scope, create_token
+    from helpdesk.core.clock import utcnow
+    from helpdesk.extensions import db
+
+    requester = db.session.scalars(select(User).where(
+        User.email == "anna.requester@demo.example")).one()
+    return create_token(requester, name="bench", scope=Scope.WRITE, now=utcnow())[1]
+
+
 def _prepare(url: str, instance: Path) -> tuple[str, str, list[str]]:
     """Demo organisation, 100,000 tickets, two tokens, the baseline's table."""
     from bench.generate import generate_tickets
@@ -266,11 +279,10 @@ def _prepare(url: str, instance: Path) -> tuple[str, str, list[str]]:
     app = demo_app(url, instance)
     with app.app_context():
         generate_tickets(TICKETS)
-        users = {u.email: u for u in db.session.scalars(select(User))}
-        requester = create_token(users["anna.requester@demo.example"], name="bench",
-                                 scope=Scope.WRITE, now=utcnow())[1]
-        agent = create_token(users["sara.agent@demo.example"], name="bench", scope=Scope.READ,
-                             now=utcnow())[1]
+        requester = requester_token()
+        agent_user = db.session.scalars(select(User).where(
+            User.email == "sara.agent@demo.example")).one()
+        agent = create_token(agent_user, name="bench", scope=Scope.READ, now=utcnow())[1]
         desk = db.session.scalars(select(SupportGroup.id).where(SupportGroup.code == "servicedesk")).one()
         references = list(db.session.scalars(select(Ticket.reference).where(
             Ticket.assigned_group_id == desk).order_by(Ticket.id.desc()).limit(500)))
