@@ -2,13 +2,16 @@
 
 A cursor holds the sort values of the last ticket on the page (base64 JSON), so the
 next page starts right after it however many tickets arrive meanwhile, and the
-database reads on from the index instead of skipping an offset.
+database reads on from the index instead of skipping an offset. It also holds a short
+hash of the sort and filters it was given out for: a position in one list means nothing
+in another, and read there it would silently skip or repeat tickets.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +24,7 @@ from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import visible_tickets
 from helpdesk.api.problems import ApiProblem
 from helpdesk.catalogue.models import Service
+from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Ticket
 from helpdesk.tiers.models import SupportGroup
@@ -43,29 +47,57 @@ class Page:
     next_cursor: str | None
 
 
-def _encode(ticket: Ticket, column: Any) -> str:
+# What may change between the pages of one list: everything else in the query defines it.
+_PAGING = ("limit", "cursor")
+
+
+_NOT_OURS = ("The cursor is not one this API gave out.", N_("Not a cursor from next_cursor."))
+_OTHER_LIST = ("The cursor is from a list with another sort or other filters.",
+               N_("Not a cursor from next_cursor of a list with this sort and these filters."))
+
+
+def _list_key(q: dict[str, Any]) -> str:
+    """The sort and filters as the query applies them (so 09:00Z and 10:00+01:00 are one
+    list), hashed short: the cursor stays compact and says nothing of the filters."""
+    defining = {name: value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
+                for name, value in q.items() if name not in _PAGING}
+    text = json.dumps(defining, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _encode(ticket: Ticket, column: Any, key: str) -> str:
     value = getattr(ticket, column.key)
     shown = value.isoformat() if isinstance(value, datetime) else value
-    return base64.urlsafe_b64encode(json.dumps([shown, ticket.id]).encode()).decode()
+    text = json.dumps([key, shown, ticket.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode()
 
 
-def _decode(cursor: str, column: Any) -> tuple[Any, int]:
+def _refused(detail: str, error: str) -> ApiProblem:
+    return ApiProblem(400, detail, errors={"cursor": [error]})
+
+
+def _decode(cursor: str, column: Any, key: str) -> tuple[Any, int]:
     try:
-        value, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        given_key, value, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
             if value.tzinfo is not None:
                 value = value.astimezone(UTC)  # OverflowError for a time outside the years 1-9999
-        expected = int if column is Ticket.priority else datetime
-        if (not isinstance(last_id, int) or isinstance(last_id, bool) or abs(last_id) >= 2**31
-                or (isinstance(value, int) and abs(value) >= 2**31)
-                or (value is None and column is not Ticket.sla_due_at)
-                or (value is not None and not isinstance(value, expected))
+        if (not isinstance(given_key, str) or not isinstance(last_id, int)
+                or isinstance(last_id, bool) or abs(last_id) >= 2**31
+                or isinstance(value, bool) or (isinstance(value, int) and abs(value) >= 2**31)
                 or (isinstance(value, datetime) and value.tzinfo is None)):
             raise ValueError("bad cursor")
     except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ApiProblem(400, "The cursor is not one this API gave out.",
-                         errors={"cursor": ["Not a cursor from next_cursor."]}) from exc
+        raise _refused(*_NOT_OURS) from exc
+    # Before the value's type: a priority cursor sent with sort=sla_due is another
+    # list's cursor, not a forged one.
+    if given_key != key:
+        raise _refused(*_OTHER_LIST)
+    expected = int if column is Ticket.priority else datetime
+    if ((value is None and column is not Ticket.sla_due_at)
+            or (value is not None and not isinstance(value, expected))):
+        raise _refused(*_NOT_OURS)
     return value, last_id
 
 
@@ -83,7 +115,20 @@ def _code_filter(model: Any, code: str) -> Any:
     return select(model.id).where(model.code == code).scalar_subquery()
 
 
+def _for(user: User, q: dict[str, Any]) -> dict[str, Any]:
+    """The query as this user's list reads it. Requesters see no SLA times (api.tickets),
+    so they may not filter or sort by them either, nor read a due time from a cursor."""
+    if not user.is_staff and (q["sla_state"] is not None or q["sort"] == "sla_due"):
+        field = "sla_state" if q["sla_state"] is not None else "sort"
+        raise ApiProblem(403, "Only staff filter or sort tickets by their SLA.",
+                         errors={field: [N_("Only staff filter or sort by the SLA.")]})
+    # Addresses are stored in lower case (User.email): any case finds the requester.
+    return {**q, "sort": q["sort"] or ("sla_due" if user.is_staff else "-created"),
+            "requester": q["requester"] and q["requester"].lower()}
+
+
 def list_tickets(user: User, q: dict[str, Any]) -> Page:
+    q = _for(user, q)
     query = select(Ticket).where(visible_tickets(user))
     if q["group"]:
         query = query.where(Ticket.assigned_group_id == _code_filter(SupportGroup, q["group"]))
@@ -106,8 +151,9 @@ def list_tickets(user: User, q: dict[str, Any]) -> Page:
     if q["updated_since"]:
         query = query.where(Ticket.updated_at >= q["updated_since"])
     column, ascending = _SORTS[q["sort"]]
+    key = _list_key(q)
     if q["cursor"]:
-        query = query.where(_after(column, ascending, *_decode(q["cursor"], column)))
+        query = query.where(_after(column, ascending, *_decode(q["cursor"], column, key)))
     if column is Ticket.sla_due_at:
         order = (column.asc().nulls_last(), Ticket.id.asc())
     else:
@@ -118,4 +164,4 @@ def list_tickets(user: User, q: dict[str, Any]) -> Page:
     rows = list(db.session.scalars(query))
     more = len(rows) > q["limit"]
     items = rows[: q["limit"]]
-    return Page(items, _encode(items[-1], column) if more and items else None)
+    return Page(items, _encode(items[-1], column, key) if more and items else None)

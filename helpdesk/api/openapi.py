@@ -99,7 +99,7 @@ def _operations() -> dict[str, dict[str, Any]]:
                     "description": "Filtered, sorted, a page at a time: pass next_cursor as cursor.",
                     "parameters": [{"in": "query", "schema": schemas.TicketListQuery}],
                     "responses": {"200": _ok("TicketPage", "A page of tickets."),
-                                  **_problems(400)}},
+                                  **_problems(400, 403)}},
             "post": {"operationId": "ticket_create", "summary": "Open a ticket",
                      "requestBody": _json_body("TicketCreate", {
                          "service": "epost", "subject": "Outlook startar inte",

@@ -143,9 +143,11 @@ class TicketListQuery(_In):
     requester = fields.String(load_default=None, validate=[validate.Length(max=254), valid_unicode,
                                                            validate.Regexp(_PLAIN, error=NO_NUL)],
                               metadata={"description": "The requester's e-mail address."})
-    sla_state = fields.String(load_default=None, validate=validate.OneOf(SLA_STATES))
+    sla_state = fields.String(load_default=None, validate=validate.OneOf(SLA_STATES),
+                              metadata={"description": "Staff only."})
     updated_since = fields.AwareDateTime(load_default=None, format="iso", validate=_in_utc)
-    sort = fields.String(load_default="sla_due", validate=validate.OneOf(SORTS))
+    sort = fields.String(load_default=None, validate=validate.OneOf(SORTS), metadata={
+        "description": "sla_due (staff only) is staff's default, -created requesters'."})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
     cursor = fields.String(load_default=None, validate=[validate.Length(max=500), valid_unicode,
                                                         validate.Regexp("^[A-Za-z0-9_=-]*$")],
@@ -185,8 +187,10 @@ class TicketOut(Schema):
     updated_at = fields.AwareDateTime()
     resolved_at = fields.AwareDateTime(allow_none=True)
     closed_at = fields.AwareDateTime(allow_none=True)
-    sla_due_at = fields.AwareDateTime(allow_none=True)
-    sla_state = fields.String(allow_none=True)
+    sla_due_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "Staff only: the earliest due time of the ticket's running clocks."})
+    sla_state = fields.String(allow_none=True, metadata={
+        "description": "Staff only: ok, at_risk or breached, or null without running clocks."})
     version = fields.Integer(metadata={"description": "Also the ETag; send it as If-Match."})
 
 

@@ -50,12 +50,21 @@ TICKET_LIST_QUERY = schemas.TicketListQuery()
 TICKET_PAGE = schemas.TicketPage()
 TICKET_CREATE = schemas.TicketCreate()
 TICKET_OUT = schemas.TicketOut()
+# Requesters see a ticket as the portal shows it: without its SLA state and due time, which
+# come from every running clock, a group's OLA and a vendor's contract among them.
+STAFF_ONLY = ("sla_due_at", "sla_state")
+REQUESTERS_TICKET_OUT = schemas.TicketOut(exclude=STAFF_ONLY)
+REQUESTERS_TICKET_PAGE = schemas.TicketPage(exclude=tuple(f"items.{name}" for name in STAFF_ONLY))
 TICKET_EVENT_REQUEST = schemas.TicketEventRequest()
 MESSAGES_OUT = schemas.MessageOut(many=True)
 MESSAGE_FORM = schemas.MessageForm()
 MESSAGE_CREATE = schemas.MessageCreate()
 MESSAGE_OUT = schemas.MessageOut()
 INTAKE_OUT = schemas.IntakeOut()
+
+
+def ticket_out() -> schemas.TicketOut:
+    return TICKET_OUT if api_user().is_staff else REQUESTERS_TICKET_OUT
 
 
 def visible_ticket(reference: str) -> tuple[Ticket, Access]:
@@ -73,7 +82,7 @@ def visible_ticket(reference: str) -> tuple[Ticket, Access]:
 @bp.get("/tickets")
 def tickets_list() -> Response:
     page = list_tickets(api_user(), load_query(TICKET_LIST_QUERY))
-    return answer(TICKET_PAGE, page)
+    return answer(TICKET_PAGE if api_user().is_staff else REQUESTERS_TICKET_PAGE, page)
 
 
 @bp.post("/tickets")
@@ -95,7 +104,7 @@ def ticket_create() -> Response:
         raise _wrong_answers(exc) from exc
     except DomainError as exc:
         raise ApiProblem.from_domain(422, exc, errors={"service": [exc.render(str)]}) from exc
-    return answer(TICKET_OUT, ticket, 201, ticket,
+    return answer(ticket_out(), ticket, 201, ticket,
                   {"Location": url_for(".ticket_get", reference=ticket.reference)},
                   commit_first=True)
 
@@ -147,7 +156,7 @@ def intake_get(intake_id: int) -> Response:
 @bp.get("/tickets/<reference>")
 def ticket_get(reference: str) -> Response:
     ticket, _ = visible_ticket(reference)
-    return answer(TICKET_OUT, ticket, ticket=ticket)
+    return answer(ticket_out(), ticket, ticket=ticket)
 
 
 def _confirm(t: Ticket, d: dict[str, Any], **kw: Any) -> None:
@@ -167,11 +176,28 @@ REQUESTER_ACTIONS: dict[str, Callable[..., None]] = {
     "confirm": _confirm, "cancel": _cancel, "reopen": _reopen}
 
 
+def _requester_events(ticket: Ticket) -> list[str]:
+    if not permissions.is_requester_of(api_user(), ticket):
+        return []
+    return [e for e in ops.available_events(ticket, REQUESTER, edge.now(), edge.settings())
+            if e in schemas.REQUESTER_EVENTS]
+
+
 def _allowed(ticket: Ticket, access: Access) -> list[str]:
+    mine = _requester_events(ticket)
     if access == Access.NONE:
-        return [e for e in ops.available_events(ticket, REQUESTER, edge.now(), edge.settings())
-                if e in schemas.REQUESTER_EVENTS]
-    return [e for e in agent_events(ticket, api_user(), access) if e in ACTIONS]
+        return mine
+    return mine + [e for e in agent_events(ticket, api_user(), access)
+                   if e in ACTIONS and e not in mine]
+
+
+def _as_requester(ticket: Ticket, access: Access, event: str) -> bool:
+    """Staff open tickets of their own too: on those the requester's steps (confirming the
+    solution, say) are theirs as in the portal, whatever their staff access; the rest of the
+    workflow stays the staff member's."""
+    if access == Access.NONE:
+        return True
+    return event in REQUESTER_ACTIONS and event in _requester_events(ticket)
 
 
 @bp.post("/tickets/<reference>/events")
@@ -179,10 +205,11 @@ def ticket_event(reference: str) -> Response:
     ticket, access = visible_ticket(reference)
     data = load_json(TICKET_EVENT_REQUEST)
     check_if_match(ticket)
-    if Access.NONE < access < Access.ADMIN:
-        raise ApiProblem(403, "Only the group that works this ticket now can do this.")
     event = data["event"]
-    action = ACTIONS.get(event) if access else REQUESTER_ACTIONS.get(event)
+    as_requester = _as_requester(ticket, access, event)
+    if not as_requester and access < Access.ADMIN:
+        raise ApiProblem(403, "Only the group that works this ticket now can do this.")
+    action = REQUESTER_ACTIONS.get(event) if as_requester else ACTIONS.get(event)
     allowed = _allowed(ticket, access)
     try:
         if action is None:
@@ -198,7 +225,7 @@ def ticket_event(reference: str) -> Response:
     except DomainError as exc:
         db.session.rollback()
         raise ApiProblem.from_domain(409, exc, allowed_events=allowed) from exc
-    return answer(TICKET_OUT, ticket, ticket=ticket, commit_first=True)
+    return answer(ticket_out(), ticket, ticket=ticket, commit_first=True)
 
 
 def _messages_of(ticket: Ticket, access: Access) -> list[Any]:
@@ -226,15 +253,18 @@ def message_create(reference: str) -> Response:
     user = api_user()
     if data["internal"] and not access:
         raise ApiProblem(403, "Only staff write internal notes.")
-    if not data["internal"] and Access.NONE < access < Access.OWNER:
+    # A public word on one's own ticket is the requester's, as in the portal: it answers a
+    # question and resumes the ticket, and it is no first response to oneself.
+    as_requester = not data["internal"] and permissions.is_requester_of(user, ticket)
+    if not data["internal"] and not as_requester and access < Access.OWNER:
         raise ApiProblem(403, "A consulted group writes internal notes only.")
     try:
-        if access:
-            message = ops.add_reply(ticket, actor=user, body=data["body"], internal=data["internal"],
-                                    now=edge.now(), settings=edge.settings(), uploads=uploads)
-        else:
+        if as_requester:
             message = ops.requester_reply(ticket, actor=user, body=data["body"], now=edge.now(),
                                           settings=edge.settings(), uploads=uploads)
+        else:
+            message = ops.add_reply(ticket, actor=user, body=data["body"], internal=data["internal"],
+                                    now=edge.now(), settings=edge.settings(), uploads=uploads)
     except DomainError as exc:
         db.session.rollback()
         raise ApiProblem.from_domain(409, exc, allowed_events=_allowed(ticket, access)) from exc

@@ -22,17 +22,6 @@ from tests.web.api.client import ApiClient, new_ticket
 from tests.web.helpers import get, person
 
 
-@pytest.fixture
-def apis(app, factory, org):
-    """An API client per person of the tiered organisation."""
-    def api(user):
-        return ApiClient(app, factory.api_token(user))
-
-    return {name: api(getattr(org, name)) for name in (
-        "requester", "other_requester", "local_agent", "desk_agent", "level2_agent",
-        "level3_agent", "admin")}
-
-
 def test_a_requester_opens_a_ticket_that_is_routed_as_in_the_portal(apis, org, session):
     created = apis["requester"].post("/tickets", json={
         "service": "mail", "subject": "Outlook startar inte", "description": "Inget händer.",
@@ -338,6 +327,87 @@ def test_the_queue_by_sla_due_pages_soonest_first_and_tickets_without_a_due_time
         if cursor is None:
             break
     assert seen == [f"Ärende {n}" for n in (2, 4, 0, 1, 3)]
+
+
+OTHER_LIST = "Not a cursor from next_cursor of a list with this sort and these filters."
+SORTS = ["sla_due", "priority", "created", "-created", "updated", "-updated"]
+
+
+def _all_pages(api, **query):
+    seen, cursor, cursors = [], None, []
+    while True:
+        page = api.get("/tickets", query_string={**query, **({"cursor": cursor} if cursor else {})})
+        assert page.status_code == 200, page.json
+        seen += [t["subject"] for t in page.json["items"]]
+        cursor = page.json["next_cursor"]
+        if cursor is None:
+            return seen, cursors
+        cursors.append(cursor)
+
+
+@pytest.mark.parametrize("sort", SORTS)
+def test_a_cursor_goes_on_only_with_the_sort_and_filters_it_was_given_for(
+        apis, factory, org, session, sort):
+    for n in range(5):
+        ticket = factory.ticket(org.requester, org.service, now=NOW.replace(minute=n),
+                                impact=1 + n % 2, urgency=2, subject=f"Ärende {n}")
+        ticket.sla_due_at = None if n % 2 else NOW + timedelta(hours=n)
+    session.flush()
+    api = apis["local_agent"]
+    filters = {"status": "active", "updated_since": "2026-03-10T09:00:00Z"}
+    seen, cursors = _all_pages(api, sort=sort, limit=2, **filters)
+    assert sorted(seen) == [f"Ärende {n}" for n in range(5)]  # each ticket once, as before
+    cursor = cursors[0]
+    # The same list: another page size, the same moment written in another time zone.
+    assert api.get("/tickets", query_string={"sort": sort, "limit": 3, "cursor": cursor,
+                                             "status": "active",
+                                             "updated_since": "2026-03-10T10:00:00+01:00"}
+                   ).status_code == 200
+    others = [{"sort": other, **filters} for other in SORTS if other != sort] + [
+        {"sort": sort, **filters, "status": "unassigned"},
+        {"sort": sort, "status": "active"},
+        {"sort": sort, **filters, "requester": org.requester.email},
+        {"sort": sort, **filters, "priority": 2}]
+    for query in others:
+        refused = api.get("/tickets", query_string={**query, "limit": 2, "cursor": cursor})
+        assert refused.status_code == 400, query
+        assert refused.mimetype == "application/problem+json"
+        assert refused.json["errors"] == {"cursor": [OTHER_LIST]}
+
+
+def test_the_requester_filter_finds_an_address_in_any_case(apis, factory, org):
+    for n in range(3):
+        factory.ticket(org.requester, org.service, now=NOW.replace(minute=n), subject=f"Anna {n}")
+    factory.ticket(org.other_requester, org.service, subject="Någon annans")
+    api = apis["local_agent"]
+    shouted = org.requester.email.upper()
+    assert shouted != org.requester.email
+    seen, cursors = _all_pages(api, sort="created", limit=2, requester=shouted)
+    assert seen == ["Anna 0", "Anna 1", "Anna 2"]
+    # One list however the address is written: its cursor goes on in lower case.
+    rest = api.get("/tickets", query_string={"sort": "created", "cursor": cursors[0],
+                                             "requester": org.requester.email}).json
+    assert [t["subject"] for t in rest["items"]] == ["Anna 2"]
+
+
+def test_a_refused_cursor_says_why_in_the_callers_language(apis, factory, org, session):
+    for n in range(3):
+        factory.ticket(org.requester, org.service, now=NOW.replace(minute=n))
+    api = apis["local_agent"]
+    cursor = api.get("/tickets", query_string={"sort": "created", "limit": 1}).json["next_cursor"]
+    org.local_agent.locale = "sv"
+    session.flush()
+    other = api.get("/tickets", query_string={"sort": "-created", "cursor": cursor})
+    assert other.status_code == 400
+    assert other.json["errors"] == {"cursor": [
+        "Ingen markör från next_cursor i en lista med den här sorteringen och de här filtren."]}
+    # Its own list's key, but a time before the year 1 in UTC: refused, not a server error.
+    key, _value, last_id = json.loads(base64.urlsafe_b64decode(cursor))
+    forged = base64.urlsafe_b64encode(
+        json.dumps([key, "0001-01-01T00:00:00+01:00", last_id]).encode()).decode()
+    refused = api.get("/tickets", query_string={"sort": "created", "cursor": forged})
+    assert refused.status_code == 400
+    assert refused.json["errors"] == {"cursor": ["Ingen markör från next_cursor."]}
 
 
 def test_queue_counts_services_and_sla_explanation(apis, factory, org, sla_org):
