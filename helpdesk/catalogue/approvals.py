@@ -63,10 +63,11 @@ def approve_order(ticket: Ticket, *, approver: User, now: datetime, settings: Se
     _check(ticket, approver)
     old, new = move(ticket, "approve", actor=approver, actor_kind=APPROVER, now=now,
                     settings=settings)
+    # The promise to the requester runs from the approval, not from the order; the history
+    # comes after, so that what listens to it (a webhook's payload) sees the clocks running.
+    clocks.on_ticket_created(ticket, now)
     record(ticket, "approved", actor=approver, now=now, from_status=old, to_status=new,
            channel=channel, reason=note.strip() or None)
-    # The promise to the requester runs from the approval, not from the order.
-    clocks.on_ticket_created(ticket, now)
 
 
 def reject_order(ticket: Ticket, *, approver: User, reason: str, now: datetime,

@@ -52,6 +52,8 @@ def raise_priority(clock: SlaClock, *, now: datetime, settings: Settings) -> Non
         return
     old = ticket.priority
     ticket.priority = old - 1
+    # A change like any other: it moves updated_since, and a stale page is told who made it.
+    ticket.updated_at, ticket.updated_by = now, None
     record(ticket, "priority_raised", actor=None, now=now, from_priority=old,
            to_priority=ticket.priority, clock_id=clock.id, metric=clock.metric.value)
     clocks.on_priority_changed(ticket, now)

@@ -78,7 +78,7 @@ def sweep(*, now: datetime, settings: Settings, worker: str, limit: int = BATCH)
 
 
 # What an effect may change on a ticket and still be written with the others (below).
-_PRIORITY_CHANGE = frozenset({"priority", "sla_due_at", "sla_state"})
+_PRIORITY_CHANGE = frozenset({"priority", "sla_due_at", "sla_state", "updated_at", "updated_by"})
 
 
 def _write_raised_priorities(tickets: Iterable[Ticket]) -> None:
@@ -96,7 +96,7 @@ def _write_raised_priorities(tickets: Iterable[Ticket]) -> None:
             raised.append(ticket)
             rows.append({"ticket_id": ticket.id, "seen": ticket.version, "next": ticket.version + 1,
                          "priority": ticket.priority, "due": ticket.sla_due_at,
-                         "state": ticket.sla_state})
+                         "state": ticket.sla_state, "at": ticket.updated_at})
     if not rows:
         return
     table = Ticket.__table__
@@ -105,13 +105,15 @@ def _write_raised_priorities(tickets: Iterable[Ticket]) -> None:
             update(table)
             .where(table.c.id == bindparam("ticket_id"), table.c.version == bindparam("seen"))
             .values(version=bindparam("next"), priority=bindparam("priority"),
-                    sla_due_at=bindparam("due"), sla_state=bindparam("state")), rows).rowcount
+                    sla_due_at=bindparam("due"), sla_state=bindparam("state"),
+                    updated_at=bindparam("at"), updated_by_id=None), rows).rowcount
     if written != len(rows):
         raise StaleDataError(f"{len(rows) - written} of {len(rows)} tickets were saved by someone "
                              "else while the sweep raised their priority")
     for ticket, row in zip(raised, rows, strict=True):
         for name in _PRIORITY_CHANGE:
             set_committed_value(ticket, name, getattr(ticket, name))
+        set_committed_value(ticket, "updated_by_id", None)
         set_committed_value(ticket, "version", row["next"])
 
 

@@ -299,6 +299,9 @@ def _create_all(rows: list[TicketIntake], *, now: datetime, settings: Settings) 
                 ticket_type=TicketType(request["type"]), confidential=request["confidential"],
                 channel=Channel.API, now=row.accepted_at, settings=settings,
                 form_answers=request.get("form_answers"))
+            # Created as of the acceptance, which the clocks count from; changed as of now,
+            # so that a client syncing by updated_since learns of the new ticket.
+            ticket.updated_at = now
             if now - row.accepted_at > LATE:
                 _record_made_late(ticket, row, now, last_retries.get(row.id))
             created.append((row, ticket))

@@ -382,14 +382,16 @@ def requester_reply(
 
 
 def _reopen_effects(ticket: Ticket, actor: User | None, now: datetime, old: str, new: str) -> None:
-    # A reopened ticket goes back to the group that keeps the customer, unassigned.
-    record(ticket, "reopened", actor=actor, now=now, from_status=old, to_status=new,
-           from_group=ticket.assigned_group, to_group=ticket.owner_group)
+    # A reopened ticket goes back to the group that keeps the customer, unassigned. The
+    # history comes last: what listens to it (a webhook's payload) sees the reopened ticket.
+    resolved_by = ticket.assigned_group
     ticket.assigned_group = ticket.owner_group
     ticket.resolved_at = None
     ticket.closed_at = None
     ticket.assignee = None
     clocks.on_group_changed(ticket, ticket.owner_group, now)
+    record(ticket, "reopened", actor=actor, now=now, from_status=old, to_status=new,
+           from_group=resolved_by, to_group=ticket.owner_group)
 
 
 def reopen_ticket(ticket: Ticket, *, actor: User, actor_kind: str, message: str, now: datetime,

@@ -31,6 +31,7 @@ from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
 TRANSITION_KINDS = frozenset({
     "taken", "assigned", "asked_requester", "requester_replied", "returned_to_level_1",
     "resolved", "confirmed", "cancelled", "reopened", "auto_closed",
+    "approval_requested", "approved", "rejected",
 })
 
 EVENTS: dict[str, frozenset[str]] = {

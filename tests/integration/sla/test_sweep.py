@@ -14,12 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from helpdesk.core.errors import StaleTicket
 from helpdesk.core.outbox import OutboxMessage
 from helpdesk.extensions import db
 from helpdesk.sla import effects
 from helpdesk.sla.models import AlertKind, ClockStatus, SlaAlert, SlaClock
 from helpdesk.sla.sweep import sweep, sweep_all
-from helpdesk.tickets.operations import ask_requester, take_ticket
+from helpdesk.tickets.operations import ask_requester, check_version, take_ticket
 from helpdesk.tiers.operations import escalate_ticket
 from helpdesk.web.template_helpers import translate_params
 from tests.integration.sla.checks import HOUR, assert_clocks_consistent, clock, sthlm
@@ -134,6 +135,21 @@ def test_a_warning_that_raises_the_priority_is_followed_by_the_breach_its_new_ta
     assert [(kind, at) for clock_id, kind, at, _ in alerts() if clock_id == first.id] == [
         ("warning", FR_WARN), ("breach", late)]
     assert_clocks_consistent(assigned)
+
+
+def test_a_raised_priority_is_a_change_the_helpdesk_made_at_the_sweeps_time(
+        assigned, sla_org, settings):
+    sla_org.policy.effects = {"breach": ["raise_priority"]}
+    opened_version = assigned.version
+    run(settings, FR_DUE)
+    db.session.expire(assigned)
+    # Written so: a client syncing by updated_since sees it, and a page opened before is told
+    # who changed the ticket and when.
+    assert (assigned.priority, assigned.updated_at, assigned.updated_by) == (2, FR_DUE, None)
+    with pytest.raises(StaleTicket) as refused:
+        check_version(assigned, opened_version)
+    assert refused.value.params["time"] == FR_DUE
+    assert "helpdesk" in str(refused.value.params["name"])
 
 
 def test_the_sweep_reads_only_clocks_needing_attention_by_now(sla_org, factory, settings, now):

@@ -184,6 +184,22 @@ def test_requests_the_database_fails_on_stay_pending_and_are_made_tickets_next_t
     assert len(references(database)) == 3
 
 
+def test_a_ticket_made_later_counts_from_its_acceptance_and_shows_as_changed_when_made(
+        database):
+    database.app()
+    accepted_at = utcnow() - timedelta(minutes=10)
+    [request] = accept(database, 1, at=accepted_at)
+    app = database.app()
+    with app.app_context():
+        made_at = utcnow()
+        intake.drain(now=lambda: made_at, settings=app.config["HELPDESK"])
+        db.session.remove()
+    with database.session() as session:
+        ticket = session.get(TicketIntake, request).ticket
+        # A client that synced after the acceptance finds it by updated_since.
+        assert (ticket.created_at, ticket.updated_at) == (accepted_at, made_at)
+
+
 def test_requests_either_side_of_new_year_are_numbered_in_their_own_years(database):
     database.app()
     accept(database, 2, at=datetime(2026, 12, 31, 22, 59, tzinfo=UTC))
