@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -95,7 +96,9 @@ class Leader:
                 if result.swept is not None:
                     self._queue_report_mails(moment)
                 self._send_mail(moment)
-                self._send_webhooks(moment)
+                # Each post signed when it is sent: ``moment`` came before the sweep, the
+                # mailboxes and the mail. A fixed ``now`` is a test's, kept for every post.
+                self._send_webhooks(utcnow if now is None else lambda: moment)
                 if result.swept is not None:
                     self._last_sweep = moment
                     if result.swept.warnings or result.swept.breaches or result.closed:
@@ -153,11 +156,11 @@ class Leader:
         if queued:
             log.info("%d report mails queued", queued)
 
-    def _send_webhooks(self, moment: datetime) -> None:
+    def _send_webhooks(self, clock: Callable[[], datetime]) -> None:
         """Webhook deliveries, every tick, as the outbox's mail."""
         from helpdesk.webhooks.sender import send_due
 
-        result = send_due(now=moment)
+        result = send_due(clock=clock)
         if result.delivered or result.retrying or result.failed:
             log.info("webhooks: %d delivered, %d to retry, %d given up", result.delivered,
                      result.retrying, result.failed)

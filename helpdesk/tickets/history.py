@@ -33,6 +33,9 @@ class Recorded:
     to_group: SupportGroup | None
     reason: str | None
     details: dict[str, Any]
+    # The workflow step, when the row records one (a reply that only adds a word has none).
+    from_status: str | None = None
+    to_status: str | None = None
 
 
 Listener = Callable[[Recorded], None]
@@ -81,4 +84,5 @@ def record(
         db.session.add(TicketEvent(ticket=ticket, actor=actor, **row))
     for listener, kinds in _listeners.items():
         if kind in kinds:
-            listener(Recorded(ticket, kind, actor, now, from_group, to_group, reason, details))
+            listener(Recorded(ticket, kind, actor, now, from_group, to_group, reason, details,
+                              from_status, to_status))

@@ -94,6 +94,8 @@ def _active_subscriptions() -> list[tuple[int, list[str]]]:
 
 def _on_ticket_event(recorded: Recorded) -> None:
     event = _EVENT_OF_KIND[recorded.kind]
+    if event == "ticket.transitioned" and recorded.to_status is None:
+        return  # a requester's word on a ticket that waited for none: no step was taken
     # Bulk work (the SLA sweep, a group of mails) records hundreds of events: the
     # subscriptions are read once for the whole block, not once for each event.
     subscribed = [ident for ident, events in read_once("webhook_subscriptions", _active_subscriptions)

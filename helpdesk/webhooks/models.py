@@ -45,6 +45,8 @@ class WebhookDelivery(db.Model):  # type: ignore[name-defined]
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When it is next due: its retry after a failure, or, while a sender posts it, the end of
+    # that sender's claim (so a sender that dies mid-post leaves it to be posted again).
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # gave up

@@ -3,7 +3,17 @@
 Each request carries ``X-Helpdesk-Signature: t=<unix time>,v1=<hex>``, where ``v1`` is
 HMAC-SHA256 with the subscription's secret over ``"<t>." + body``; a receiver
 recomputes it and refuses old timestamps, so a captured request cannot be replayed
-later. Each delivery is committed as soon as its answer is known.
+later. ``t`` is read as each post goes out, not when the run began: a run behind slow
+receivers lasts minutes, and its later posts would fail the receiver's age check.
+
+Several schedulers may send at once (a lease taken over while its old holder is still
+posting). Each delivery is claimed before its post: ``next_attempt_at`` is moved
+``CLAIM`` ahead by an update that only succeeds while the delivery is due, committed
+before the post, so no other sender takes it meanwhile. If its sender dies mid-post,
+the claim runs out and the delivery is posted again: delivery is at least once, and a
+receiver recognises a repeat by ``X-Helpdesk-Delivery``. No transaction is open while
+a receiver answers: on SQLite another writer's commit would leave it unable to write
+the outcome. Each outcome is committed as soon as it is known.
 """
 
 from __future__ import annotations
@@ -14,17 +24,24 @@ import http.client
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select, update
 
+from helpdesk.core.clock import utcnow
+from helpdesk.core.concurrency import write_intent
 from helpdesk.extensions import db
 from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
 
 MAX_ATTEMPTS = 10  # 1, 2, 4 … minutes, at most an hour apart: about four hours in all
 TIMEOUT_SECONDS = 10
 BATCH = 100
+# How long a sender holds the delivery it posts: far longer than a post lasts (its
+# connect, each write and each read may wait TIMEOUT_SECONDS), short beside the retries.
+CLAIM = timedelta(minutes=5)
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -56,6 +73,19 @@ class SendResult:
     failed: int = 0
 
 
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    """All a claimed delivery's post needs, read with the claim: nothing is loaded, and no
+    transaction open, while the receiver answers."""
+
+    delivery_id: int
+    event: str
+    url: str
+    secret: str
+    body: bytes
+    attempts: int  # before this post
+
+
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     # urllib would follow a 301-303 with a GET that carries no body, and the 200 at the
     # end would count as delivered. A redirect is a failed post: the URL needs changing.
@@ -66,14 +96,13 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirects)
 
 
-def _post(delivery: WebhookDelivery, now: datetime) -> tuple[int | None, str | None]:
-    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
-    request = urllib.request.Request(delivery.subscription.url, data=body, method="POST", headers={
+def _post(delivery: ClaimedDelivery, sent_at: datetime) -> tuple[int | None, str | None]:
+    request = urllib.request.Request(delivery.url, data=delivery.body, method="POST", headers={
         "Content-Type": "application/json",
         "User-Agent": "helpdesk-webhooks/1",
         "X-Helpdesk-Event": delivery.event,
-        "X-Helpdesk-Delivery": str(delivery.id),
-        "X-Helpdesk-Signature": sign(delivery.subscription.secret, int(now.timestamp()), body),
+        "X-Helpdesk-Delivery": str(delivery.delivery_id),
+        "X-Helpdesk-Signature": sign(delivery.secret, int(sent_at.timestamp()), delivery.body),
     })
     try:
         with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
@@ -87,32 +116,89 @@ def _post(delivery: WebhookDelivery, now: datetime) -> tuple[int | None, str | N
         return None, f"{type(exc).__name__}: {exc}"
 
 
-def send_due(*, now: datetime, limit: int = BATCH) -> SendResult:
-    """Send what is due now; each delivery's outcome is committed at once.
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Not settled, not waiting for its retry or held by a sender's claim, and for a
+    subscription that is started."""
+    return and_(
+        WebhookDelivery.delivered_at.is_(None), WebhookDelivery.failed_at.is_(None),
+        or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now),
+        WebhookDelivery.subscription_id.in_(
+            select(WebhookSubscription.id).where(WebhookSubscription.active.is_(True))))
 
-    A stopped subscription's deliveries wait, without using up attempts, until it is
-    started again."""
+
+def claim_next(now: datetime) -> ClaimedDelivery | None:
+    """The oldest due delivery, held for this sender until ``now + CLAIM``; committed, so
+    every other sender sees the claim before the post begins. None when nothing is due."""
+    while True:
+        candidate = db.session.scalar(
+            select(WebhookDelivery.id).where(_due(now)).order_by(WebhookDelivery.id).limit(1))
+        if candidate is None:
+            db.session.commit()  # ends the read (on SQLite, lets go of the write lock)
+            return None
+        # Due again in the update itself: of two senders that chose the same delivery, the
+        # second finds it claimed (PostgreSQL re-reads the row once the first commits).
+        claimed = db.session.scalar(
+            update(WebhookDelivery).where(WebhookDelivery.id == candidate, _due(now))
+            .values(next_attempt_at=now + CLAIM).returning(WebhookDelivery.id)
+            .execution_options(synchronize_session=False))
+        if claimed is not None:
+            break
+        db.session.commit()  # another sender's: look for the next one
+    row = db.session.execute(
+        select(WebhookDelivery.event, WebhookDelivery.payload, WebhookDelivery.attempts,
+               WebhookSubscription.url, WebhookSubscription.secret)
+        .join(WebhookDelivery.subscription).where(WebhookDelivery.id == claimed)).one()
+    db.session.commit()
+    body = json.dumps(row.payload, separators=(",", ":"), sort_keys=True).encode()
+    return ClaimedDelivery(delivery_id=claimed, event=row.event, url=row.url, secret=row.secret,
+                           body=body, attempts=row.attempts)
+
+
+def _record(delivery: ClaimedDelivery, status: int | None, error: str | None, ended: datetime,
+            result: SendResult) -> None:
+    """The post's outcome, which also ends the claim; its times from when the post ended."""
+    attempts = delivery.attempts + 1
+    outcome: dict[str, Any] = {"attempts": attempts, "last_status": status,
+                               "last_error": error, "next_attempt_at": None}
+    if status is not None and 200 <= status < 300:
+        outcome.update(delivered_at=ended, last_error=None)
+        result.delivered += 1
+    elif attempts >= MAX_ATTEMPTS:
+        outcome.update(failed_at=ended)
+        result.failed += 1
+    else:
+        outcome.update(next_attempt_at=ended + backoff(attempts))
+        result.retrying += 1
+    db.session.execute(
+        update(WebhookDelivery).where(WebhookDelivery.id == delivery.delivery_id)
+        .values(outcome).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def send_due(*, clock: Callable[[], datetime] = utcnow, now: datetime | None = None,
+             limit: int = BATCH) -> SendResult:
+    """Post what is due, oldest first, up to ``limit`` deliveries; each claim and each
+    outcome is committed at once.
+
+    ``clock`` is read for each claim, each signature and each outcome. ``now`` fixes one
+    time for the whole run instead (a test stepping through the retries). A stopped
+    subscription's deliveries wait, without using up attempts, until it is started again."""
+    fixed = now
+    read = clock if fixed is None else lambda: fixed
     result = SendResult()
-    due = db.session.scalars(
-        select(WebhookDelivery).join(WebhookDelivery.subscription).where(
-            WebhookSubscription.active.is_(True),
-            WebhookDelivery.delivered_at.is_(None), WebhookDelivery.failed_at.is_(None),
-            or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now))
-        .order_by(WebhookDelivery.id).limit(limit)
-    ).all()
-    for delivery in due:
-        status, error = _post(delivery, now)
-        delivery.attempts += 1
-        delivery.last_status = status
-        if status is not None and 200 <= status < 300:
-            delivery.delivered_at, delivery.last_error, delivery.next_attempt_at = now, None, None
-            result.delivered += 1
-        elif delivery.attempts >= MAX_ATTEMPTS:
-            delivery.failed_at, delivery.last_error, delivery.next_attempt_at = now, error, None
-            result.failed += 1
-        else:
-            delivery.last_error = error
-            delivery.next_attempt_at = now + backoff(delivery.attempts)
-            result.retrying += 1
+    # On SQLite each claim and outcome begins with the write lock (BEGIN IMMEDIATE): a
+    # read first would make a snapshot that another writer's commit leaves unwritable.
+    token = write_intent.set(True)
+    try:
+        # The first claim's commit would end the caller's transaction anyway: ended here,
+        # so that the claim begins one of its own, with the write lock.
         db.session.commit()
+        for _ in range(limit):
+            delivery = claim_next(read())
+            if delivery is None:
+                break
+            status, error = _post(delivery, read())
+            _record(delivery, status, error, read(), result)
+    finally:
+        write_intent.reset(token)
     return result

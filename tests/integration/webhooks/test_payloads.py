@@ -10,7 +10,13 @@ from sqlalchemy import select
 from helpdesk.catalogue.approvals import approve_order, reject_order
 from helpdesk.extensions import db
 from helpdesk.tickets.models import TicketType
-from helpdesk.tickets.operations import reopen_ticket, resolve_ticket, take_ticket
+from helpdesk.tickets.operations import (
+    ask_requester,
+    reopen_ticket,
+    requester_reply,
+    resolve_ticket,
+    take_ticket,
+)
 from helpdesk.tiers.operations import escalate_ticket
 from helpdesk.webhooks.models import WebhookDelivery
 from helpdesk.webhooks.subscriptions import add_subscription
@@ -74,3 +80,17 @@ def test_a_rejected_order_is_posted_as_rejected(factory, org, sla_org, settings,
     [(event, kind, shown)] = posted()
     assert (event, kind, shown["status"]) == ("ticket.transitioned", "rejected", "rejected")
     assert shown["closed_at"] is not None
+
+
+def test_a_requesters_answer_is_a_step_and_a_word_in_between_is_not(factory, org, settings, now):
+    ticket = factory.ticket(org.requester, org.service, now)
+    take_ticket(ticket, actor=org.local_agent, now=now, settings=settings)
+    add_subscription(name="grannen", url="http://127.0.0.1:9/", events=EVERY_EVENT, now=now)
+    requester_reply(ticket, actor=org.requester, body="Det gäller skrivaren.", now=now,
+                    settings=settings)
+    ask_requester(ticket, actor=org.local_agent, question="Vilken?", now=now, settings=settings)
+    requester_reply(ticket, actor=org.requester, body="Den på plan 3.", now=now,
+                    settings=settings)
+
+    assert [(kind, shown["status"]) for _, kind, shown in posted()] == [
+        ("asked_requester", "waiting_for_customer"), ("requester_replied", "in_progress")]

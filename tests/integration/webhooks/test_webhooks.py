@@ -4,39 +4,48 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from datetime import timedelta
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from helpdesk.core.clock import utcnow
 from helpdesk.extensions import db
 from helpdesk.sla.sweep import sweep_all
 from helpdesk.tickets.history import record
 from helpdesk.tiers.operations import escalate_ticket
 from helpdesk.webhooks.models import WebhookDelivery
-from helpdesk.webhooks.sender import MAX_ATTEMPTS, send_due, verify
+from helpdesk.webhooks.sender import CLAIM, MAX_ATTEMPTS, SendResult, send_due, verify
 from helpdesk.webhooks.subscriptions import add_subscription, set_active
 from tests.conftest import NOW
+from tests.integration.conftest import Database
 from tests.integration.sla.checks import sthlm
 
 
 class Receiver:
-    """Records every POST; answers with the queued statuses, then 204. A queued bytes
-    value is written as the whole answer instead; a redirect points at /landing."""
+    """Records every POST and when it arrived (by ``clock``); answers with the queued
+    statuses, then 204. A queued bytes value is written as the whole answer instead; a
+    redirect points at /landing. ``while_posting`` runs before each answer: where a slow
+    receiver takes its time."""
 
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
         self.statuses: list[int | bytes] = []
         self.gets: list[str] = []
+        self.clock: Callable[[], datetime] = utcnow
+        self.while_posting: Callable[[], None] = lambda: None
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append({"headers": dict(self.headers), "body": body})
+                receiver.received.append({"headers": dict(self.headers), "body": body,
+                                          "at": receiver.clock()})
+                receiver.while_posting()
                 status = receiver.statuses.pop(0) if receiver.statuses else 204
                 if isinstance(status, bytes):
                     self.wfile.write(status)
@@ -77,6 +86,45 @@ def receiver() -> Iterator[Receiver]:
 
 def deliveries() -> list[WebhookDelivery]:
     return list(db.session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)))
+
+
+class SteppingClock:
+    """Stands still until moved on: a slow receiver moves it by as long as it takes."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
+
+
+def signed_at(header: str) -> int:
+    return int(dict(part.split("=", 1) for part in header.split(","))["t"])
+
+
+def queue_committed(database: Database, url: str, count: int) -> list[int]:
+    """``count`` deliveries due now for one subscription to ``url``, committed for every
+    sender (each an app of its own, as a scheduler process is)."""
+    with database.session() as session:
+        subscription = add_subscription(name="x", url=url, events=["ticket.created"],
+                                        now=utcnow())
+        queued = [WebhookDelivery(subscription=subscription, event="ticket.created",
+                                  payload={"n": n}, created_at=utcnow(), attempts=0,
+                                  next_attempt_at=utcnow()) for n in range(count)]
+        session.add_all(queued)
+        session.commit()
+        return [delivery.id for delivery in queued]
+
+
+def send_from(app: Any) -> SendResult:
+    with app.app_context():
+        try:
+            return send_due(clock=utcnow)
+        finally:
+            db.session.remove()
 
 
 def test_subscribed_events_are_posted_signed_after_the_change(factory, org, settings, receiver):
@@ -179,8 +227,11 @@ def test_vendor_handoffs_sla_warnings_and_workflow_steps_map_to_their_events(fac
     add_subscription(name="all", url="http://127.0.0.1:9/", now=NOW, events=[
         "ticket.transitioned", "ticket.handed_to_vendor", "ticket.sla_warning"])
     ticket = factory.ticket(org.requester, org.service)
-    for kind in ("taken", "noted", "handed_to_vendor", "sla_warning", "resolved"):
-        record(ticket, kind, actor=None, now=NOW)
+    steps = {"taken": "in_progress", "resolved": "resolved", "requester_replied": None}
+    for kind in ("taken", "noted", "handed_to_vendor", "sla_warning", "resolved",
+                 "requester_replied"):
+        record(ticket, kind, actor=None, now=NOW, to_status=steps.get(kind))
+    # A requester's word on a ticket that waited for none is no step: nothing is posted.
     assert [(d.event, d.payload["kind"]) for d in deliveries()] == [
         ("ticket.transitioned", "taken"), ("ticket.handed_to_vendor", "handed_to_vendor"),
         ("ticket.sla_warning", "sla_warning"), ("ticket.transitioned", "resolved")]
@@ -259,3 +310,92 @@ def test_sla_events_show_the_ticket_at_risk_and_breached_not_as_it_was_before(
     assert [(receiver.json(n)["event"], receiver.json(n)["ticket"]["sla_state"])
             for n in range(2)] == [("ticket.sla_warning", "at_risk"),
                                    ("ticket.sla_breach", "breached")]
+
+
+def test_two_senders_at_once_post_each_delivery_exactly_once(database, receiver):
+    database.app()
+    queued = queue_committed(database, receiver.url, 6)
+    together = threading.Barrier(2, timeout=5)
+
+    def slowly() -> None:
+        # The first two posts wait for each other: both senders are mid-post at once (and
+        # neither holds up the other while its receiver answers).
+        if len(receiver.received) <= 2:
+            together.wait()
+        else:
+            time.sleep(0.05)
+
+    receiver.while_posting = slowly
+    results: list[SendResult] = []
+    senders = [threading.Thread(target=lambda app=app: results.append(send_from(app)))
+               for app in (database.app(), database.app())]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(timeout=30)
+
+    posted = sorted(int(sent["headers"]["X-Helpdesk-Delivery"]) for sent in receiver.received)
+    assert posted == queued
+    assert sum(result.delivered for result in results) == 6
+    with database.session():
+        assert {(d.state, d.attempts) for d in deliveries()} == {("delivered", 1)}
+
+
+def test_a_post_after_a_slow_one_is_signed_when_it_is_sent(factory, org, receiver):
+    subscription = add_subscription(name="x", url=receiver.url, events=["ticket.created"],
+                                    now=NOW)
+    factory.ticket(org.requester, org.service)
+    factory.ticket(org.requester, org.service)
+    clock = SteppingClock(NOW)
+    receiver.clock = clock
+    receiver.while_posting = lambda: clock.advance(timedelta(minutes=10))  # each answer: 10 min
+
+    assert send_due(clock=clock).delivered == 2
+
+    later = receiver.received[1]
+    assert later["at"] == NOW + timedelta(minutes=10)
+    for sent in receiver.received:
+        header = sent["headers"]["X-Helpdesk-Signature"]
+        assert abs(signed_at(header) - sent["at"].timestamp()) <= 1
+        assert verify(subscription.secret, header, sent["body"], now=sent["at"])
+    assert [d.delivered_at for d in deliveries()] == [NOW + timedelta(minutes=10),
+                                                      NOW + timedelta(minutes=20)]
+
+
+def test_a_failed_post_is_retried_counting_from_when_it_ended(factory, org, receiver):
+    add_subscription(name="x", url=receiver.url, events=["ticket.created"], now=NOW)
+    factory.ticket(org.requester, org.service)
+    clock = SteppingClock(NOW)
+    receiver.statuses = [503]
+    receiver.while_posting = lambda: clock.advance(timedelta(seconds=50))
+
+    assert send_due(clock=clock).retrying == 1
+
+    [delivery] = deliveries()
+    assert delivery.next_attempt_at == NOW + timedelta(seconds=50) + timedelta(minutes=1)
+
+
+class SenderDied(BaseException):
+    """The sender's process ended (killed, say): not even ``except Exception`` runs."""
+
+
+def test_a_delivery_whose_sender_died_mid_post_is_posted_again_when_the_claim_runs_out(
+        factory, org, receiver):
+    add_subscription(name="x", url=receiver.url, events=["ticket.created"], now=NOW)
+    factory.ticket(org.requester, org.service)
+
+    def dying_clock() -> datetime:
+        if receiver.received:  # posted: the sender dies before it writes down the answer
+            raise SenderDied
+        return NOW
+
+    with pytest.raises(SenderDied):
+        send_due(clock=dying_clock)
+
+    [delivery] = deliveries()
+    assert (delivery.state, delivery.attempts) == ("queued", 0)
+    assert send_due(now=NOW + CLAIM - timedelta(seconds=1)).delivered == 0  # still claimed
+    assert send_due(now=NOW + CLAIM).delivered == 1
+    assert (delivery.state, delivery.attempts) == ("delivered", 1)
+    assert [sent["headers"]["X-Helpdesk-Delivery"] for sent in receiver.received] == [
+        str(delivery.id)] * 2  # the same id: the receiver can tell it is a repeat
