@@ -160,7 +160,8 @@ def list_tickets(user: User, q: dict[str, Any]) -> Page:
         order = (column.asc(), Ticket.id.asc()) if ascending else (column.desc(), Ticket.id.desc())
     query = query.order_by(*order).limit(q["limit"] + 1).options(
         selectinload(Ticket.service), selectinload(Ticket.assignee), selectinload(Ticket.requester),
-        selectinload(Ticket.owner_group), selectinload(Ticket.assigned_group))
+        selectinload(Ticket.owner_group), selectinload(Ticket.assigned_group),
+        selectinload(Ticket.attachments))
     rows = list(db.session.scalars(query))
     more = len(rows) > q["limit"]
     items = rows[: q["limit"]]

@@ -14,8 +14,9 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from helpdesk.api import schemas
 
-_SCHEMAS = ("TicketCreate", "TicketEventRequest", "MessageCreate", "MessageForm", "TicketOut",
-            "TicketPage", "AttachmentOut", "MessageOut", "ServiceOut", "GroupOut", "ClockLineOut",
+# A schema another nests is named before it, so that the other refers to it.
+_SCHEMAS = ("TicketCreate", "TicketEventRequest", "MessageCreate", "MessageForm", "AttachmentOut",
+            "TicketOut", "TicketPage", "MessageOut", "ServiceOut", "GroupOut", "ClockLineOut",
             "ClockOut", "MeOut", "IntakeOut", "Problem")
 
 _STRING = {"schema": {"type": "string"}}

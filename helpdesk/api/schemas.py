@@ -192,14 +192,18 @@ class TicketOut(Schema):
     sla_state = fields.String(allow_none=True, metadata={
         "description": "Staff only: ok, at_risk or breached, or null without running clocks."})
     version = fields.Integer(metadata={"description": "Also the ETag; send it as If-Match."})
+    attachments = fields.List(fields.Nested("AttachmentOut"),
+                              attribute="description_attachments", metadata={
+        "description": "The files sent with the ticket itself; each message lists its own."})
 
 
 class WebhookTicket(TicketOut):
-    """A ticket in a webhook: no version (it changes when the transaction ends), and a
-    confidential ticket without its subject and text."""
+    """A ticket in a webhook: no version (it changes when the transaction ends), no files
+    (fetched through the API by whoever may see them), and a confidential ticket without
+    its subject and text."""
 
     class Meta:
-        exclude = ("version",)
+        exclude = ("version", "attachments")
 
     def dump(self, obj: Any, *, many: bool | None = None) -> Any:
         data = super().dump(obj, many=many)

@@ -109,6 +109,11 @@ class Ticket(db.Model):  # type: ignore[name-defined]
     clocks: Mapped[list[SlaClock]] = relationship(back_populates="ticket", order_by="SlaClock.id")
 
     @property
+    def description_attachments(self) -> list[Attachment]:
+        """The files sent with the ticket itself; a message's files are the message's."""
+        return [attachment for attachment in self.attachments if attachment.message_id is None]
+
+    @property
     def tier(self) -> int:
         return self.assigned_group.tier
 
