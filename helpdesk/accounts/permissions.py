@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, false, or_, select
 
 from helpdesk.accounts.models import User
 from helpdesk.core.errors import DomainError, NotFound
@@ -127,13 +127,17 @@ def require_admin(user: User) -> None:
 def visible_tickets(user: User) -> ColumnElement[bool]:
     """The rules above as a WHERE clause, for lists: what ``staff_access`` or
     ``is_requester_of`` lets this user see."""
-    own = Ticket.requester_id == user.id
+    return or_(Ticket.requester_id == user.id, visible_as_staff(user))
+
+
+def visible_as_staff(user: User) -> ColumnElement[bool]:
+    """What ``staff_access`` lets this user see, as a WHERE clause (nothing for a requester)."""
     if not user.is_staff:
-        return own
+        return false()
     groups = sorted(_group_ids(user))
     consulted = select(Consultation.ticket_id).where(
         Consultation.group_id.in_(groups), Consultation.status != ConsultationStatus.CLOSED)
-    clause = or_(own, Ticket.assigned_group_id.in_(groups), Ticket.owner_group_id.in_(groups),
+    clause = or_(Ticket.assigned_group_id.in_(groups), Ticket.owner_group_id.in_(groups),
                  Ticket.id.in_(consulted))
     if user.is_admin:
         clause = or_(clause, Ticket.confidential.is_(False))

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from helpdesk.accounts.models import User
-from helpdesk.accounts.permissions import visible_tickets
+from helpdesk.accounts.permissions import visible_as_staff, visible_tickets
 from helpdesk.api.problems import ApiProblem
 from helpdesk.catalogue.models import Service
 from helpdesk.core.i18n import N_
@@ -45,6 +45,8 @@ _SORTS: dict[str, tuple[Any, bool]] = {
 class Page:
     items: list[Ticket]
     next_cursor: str | None
+    # Of the items, the ids of those the caller sees as their requester, not as staff.
+    seen_as_requester: frozenset[int] = frozenset()
 
 
 # What may change between the pages of one list: everything else in the query defines it.
@@ -115,10 +117,15 @@ def _code_filter(model: Any, code: str) -> Any:
     return select(model.id).where(model.code == code).scalar_subquery()
 
 
+def _by_sla(q: dict[str, Any]) -> bool:
+    return q["sla_state"] is not None or q["sort"] == "sla_due"
+
+
 def _for(user: User, q: dict[str, Any]) -> dict[str, Any]:
-    """The query as this user's list reads it. Requesters see no SLA times (api.tickets),
-    so they may not filter or sort by them either, nor read a due time from a cursor."""
-    if not user.is_staff and (q["sla_state"] is not None or q["sort"] == "sla_due"):
+    """The query as this user's list reads it. Requesters see no SLA times (schemas.
+    STAFF_ONLY), so they may not filter or sort by them either, nor read a due time from a
+    cursor; staff's list by the SLA holds the tickets they see as staff, not their own."""
+    if not user.is_staff and _by_sla(q):
         field = "sla_state" if q["sla_state"] is not None else "sort"
         raise ApiProblem(403, "Only staff filter or sort tickets by their SLA.",
                          errors={field: [N_("Only staff filter or sort by the SLA.")]})
@@ -129,7 +136,7 @@ def _for(user: User, q: dict[str, Any]) -> dict[str, Any]:
 
 def list_tickets(user: User, q: dict[str, Any]) -> Page:
     q = _for(user, q)
-    query = select(Ticket).where(visible_tickets(user))
+    query = select(Ticket).where(visible_as_staff(user) if _by_sla(q) else visible_tickets(user))
     if q["group"]:
         query = query.where(Ticket.assigned_group_id == _code_filter(SupportGroup, q["group"]))
     if q["tier"]:
@@ -165,4 +172,14 @@ def list_tickets(user: User, q: dict[str, Any]) -> Page:
     rows = list(db.session.scalars(query))
     more = len(rows) > q["limit"]
     items = rows[: q["limit"]]
-    return Page(items, _encode(items[-1], column, key) if more and items else None)
+    return Page(items, _encode(items[-1], column, key) if more and items else None,
+                _seen_as_requester(user, items))
+
+
+def _seen_as_requester(user: User, items: list[Ticket]) -> frozenset[int]:
+    own = [ticket.id for ticket in items if ticket.requester_id == user.id]
+    if not own or not user.is_staff:
+        return frozenset(own)
+    as_staff = db.session.scalars(select(Ticket.id).where(Ticket.id.in_(own),
+                                                          visible_as_staff(user)))
+    return frozenset(own) - set(as_staff)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, validate
 
 from helpdesk.core.i18n import N_
 from helpdesk.tickets.models import TicketType
@@ -165,6 +165,11 @@ def _nullable_code(path: str) -> fields.Function:
     return fields.Function(get, metadata={"type": "string", "nullable": True})
 
 
+# What a ticket's requester does not see of it, as in the portal: its SLA state and due
+# time come from every running clock, a group's OLA and a vendor's contract among them.
+STAFF_ONLY = ("sla_due_at", "sla_state")
+
+
 class TicketOut(Schema):
     reference = fields.String(metadata={"example": "HD-2026-000042"})
     type = fields.String()
@@ -215,6 +220,15 @@ class WebhookTicket(TicketOut):
 class TicketPage(Schema):
     items = fields.List(fields.Nested(TicketOut))
     next_cursor = fields.String(allow_none=True)
+
+    @post_dump(pass_original=True)
+    def _as_requester(self, data: dict[str, Any], page: Any, **_kwargs: Any) -> dict[str, Any]:
+        # Each ticket as its caller sees it: a list may hold staff's own tickets too.
+        for shown, ticket in zip(data["items"], page.items, strict=True):
+            if ticket.id in page.seen_as_requester:
+                for name in STAFF_ONLY:
+                    shown.pop(name, None)
+        return data
 
 
 class AttachmentOut(Schema):

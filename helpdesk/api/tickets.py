@@ -50,11 +50,7 @@ TICKET_LIST_QUERY = schemas.TicketListQuery()
 TICKET_PAGE = schemas.TicketPage()
 TICKET_CREATE = schemas.TicketCreate()
 TICKET_OUT = schemas.TicketOut()
-# Requesters see a ticket as the portal shows it: without its SLA state and due time, which
-# come from every running clock, a group's OLA and a vendor's contract among them.
-STAFF_ONLY = ("sla_due_at", "sla_state")
-REQUESTERS_TICKET_OUT = schemas.TicketOut(exclude=STAFF_ONLY)
-REQUESTERS_TICKET_PAGE = schemas.TicketPage(exclude=tuple(f"items.{name}" for name in STAFF_ONLY))
+REQUESTERS_TICKET_OUT = schemas.TicketOut(exclude=schemas.STAFF_ONLY)
 TICKET_EVENT_REQUEST = schemas.TicketEventRequest()
 MESSAGES_OUT = schemas.MessageOut(many=True)
 MESSAGE_FORM = schemas.MessageForm()
@@ -63,8 +59,9 @@ MESSAGE_OUT = schemas.MessageOut()
 INTAKE_OUT = schemas.IntakeOut()
 
 
-def ticket_out() -> schemas.TicketOut:
-    return TICKET_OUT if api_user().is_staff else REQUESTERS_TICKET_OUT
+def ticket_out(access: Access) -> schemas.TicketOut:
+    """The ticket as this caller sees it: as staff, or as its requester (schemas.STAFF_ONLY)."""
+    return TICKET_OUT if access else REQUESTERS_TICKET_OUT
 
 
 def visible_ticket(reference: str) -> tuple[Ticket, Access]:
@@ -82,7 +79,7 @@ def visible_ticket(reference: str) -> tuple[Ticket, Access]:
 @bp.get("/tickets")
 def tickets_list() -> Response:
     page = list_tickets(api_user(), load_query(TICKET_LIST_QUERY))
-    return answer(TICKET_PAGE if api_user().is_staff else REQUESTERS_TICKET_PAGE, page)
+    return answer(TICKET_PAGE, page)
 
 
 @bp.post("/tickets")
@@ -104,7 +101,7 @@ def ticket_create() -> Response:
         raise _wrong_answers(exc) from exc
     except DomainError as exc:
         raise ApiProblem.from_domain(422, exc, errors={"service": [exc.render(str)]}) from exc
-    return answer(ticket_out(), ticket, 201, ticket,
+    return answer(ticket_out(permissions.staff_access(api_user(), ticket)), ticket, 201, ticket,
                   {"Location": url_for(".ticket_get", reference=ticket.reference)},
                   commit_first=True)
 
@@ -155,8 +152,8 @@ def intake_get(intake_id: int) -> Response:
 
 @bp.get("/tickets/<reference>")
 def ticket_get(reference: str) -> Response:
-    ticket, _ = visible_ticket(reference)
-    return answer(ticket_out(), ticket, ticket=ticket)
+    ticket, access = visible_ticket(reference)
+    return answer(ticket_out(access), ticket, ticket=ticket)
 
 
 def _confirm(t: Ticket, d: dict[str, Any], **kw: Any) -> None:
@@ -226,7 +223,7 @@ def ticket_event(reference: str) -> Response:
     except DomainError as exc:
         db.session.rollback()
         raise ApiProblem.from_domain(409, exc, allowed_events=allowed) from exc
-    return answer(ticket_out(), ticket, ticket=ticket, commit_first=True)
+    return answer(ticket_out(access), ticket, ticket=ticket, commit_first=True)
 
 
 def _messages_of(ticket: Ticket, access: Access) -> list[Any]:
@@ -253,9 +250,11 @@ def message_create(reference: str) -> Response:
     user = api_user()
     if data["internal"] and not access:
         raise ApiProblem(403, "Only staff write internal notes.")
-    # A public word on one's own ticket is the requester's, as in the portal: it answers a
-    # question and resumes the ticket, and it is no first response to oneself.
-    as_requester = not data["internal"] and permissions.is_requester_of(user, ticket)
+    # A public word on one's own ticket is the requester's, as in the portal, where staff
+    # could not write one, and while the ticket waits for its requester: then it answers the
+    # question and resumes the ticket. Otherwise staff who work the ticket write as staff.
+    as_requester = (not data["internal"] and permissions.is_requester_of(user, ticket)
+                    and (access < Access.OWNER or ticket.status == "waiting_for_customer"))
     if not data["internal"] and not as_requester and access < Access.OWNER:
         raise ApiProblem(403, "A consulted group writes internal notes only.")
     check_if_match(ticket)

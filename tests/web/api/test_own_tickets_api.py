@@ -50,3 +50,31 @@ def test_an_agent_stays_staff_on_their_own_ticket_for_the_rest(apis):
     desk.post(f"/tickets/{reference}/events", json={"event": "take"})
     desk.post(f"/tickets/{reference}/messages", json={"body": "Jag tittar på det."})
     assert kinds(reference)[-1] == "replied"
+
+
+def test_an_agent_working_their_own_ticket_writes_on_it_as_staff_once_it_is_resolved(apis):
+    desk = apis["desk_agent"]
+    own = new_ticket(desk)["reference"]
+    desk.post(f"/tickets/{own}/events", json={"event": "take"})
+    desk.post(f"/tickets/{own}/events", json={"event": "resolve", "note": "Klart."})
+
+    after = desk.post(f"/tickets/{own}/messages", json={"body": "PS: loggen bifogad."})
+
+    assert after.status_code == 201
+    shown = desk.get(f"/tickets/{own}").json
+    assert shown["status"] == "resolved" and shown["assignee"] is not None
+    assert kinds(own)[-1] == "replied"  # not reopened by its own worker's afterword
+
+
+def test_staff_see_their_own_ticket_outside_their_groups_as_its_requester(apis, sla_org):
+    expert = apis["level3_agent"]
+    own = new_ticket(expert)["reference"]  # routed to the service desk: not theirs to work
+
+    newest = expert.get("/tickets", query_string={"sort": "-created"}).json["items"]
+    [listed] = [t for t in newest if t["reference"] == own]
+    for shown in (expert.get(f"/tickets/{own}").json, listed):
+        assert "sla_due_at" not in shown and "sla_state" not in shown
+    # A list by the SLA is a work queue: their own ticket is not in it.
+    by_due = expert.get("/tickets", query_string={"sort": "sla_due"}).json["items"]
+    assert own not in [t["reference"] for t in by_due]
+    assert apis["desk_agent"].get(f"/tickets/{own}").json["sla_state"] == "ok"
