@@ -176,12 +176,9 @@ def test_etag_and_if_match_refuse_a_change_on_a_stale_version(apis, org, setting
     assert Ticket.query.filter_by(reference=reference).one().status == "in_progress"
     fresh = apis["local_agent"].get(f"/tickets/{reference}").headers["ETag"]
     assert fresh != etag
-    # If-Match compares strongly: a weak tag of the very version is no match.
-    weak = apis["local_agent"].post(f"/tickets/{reference}/events",
+    # As a compressing proxy hands it on, weakened: the same version all the same.
+    done = apis["local_agent"].post(f"/tickets/{reference}/events",
                                     headers={"If-Match": f"W/{fresh}"},
-                                    json={"event": "resolve", "note": "Klart."})
-    assert weak.status_code == 412
-    done = apis["local_agent"].post(f"/tickets/{reference}/events", headers={"If-Match": fresh},
                                     json={"event": "resolve", "note": "Klart."})
     assert done.status_code == 200
     assert done.headers["ETag"] != fresh
