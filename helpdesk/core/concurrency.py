@@ -26,9 +26,13 @@ def is_lost_race(exc: BaseException) -> bool:
 
 
 # PostgreSQL's SQLSTATEs for work refused for the moment, not for what it is: a
-# serialization failure, a deadlock, a lock not to be had, the server shutting down or
-# starting up. Class 08 (the connection failed) is added below.
-_TRY_AGAIN_STATES = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "57P03"})
+# serialization failure, a deadlock, a lock not to be had, a statement cancelled or timed
+# out, the server shutting down or starting up. Classes 08 (the connection failed) and 53
+# (out of disk, memory or connections) are added below.
+_TRY_AGAIN_STATES = frozenset({"40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03"})
+_TRY_AGAIN_CLASSES = ("08", "53")
+# SQLite's words for the same: its file could not be written just now.
+_SQLITE_TRY_AGAIN = ("database or disk is full", "disk i/o error")
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -41,7 +45,10 @@ def is_transient(exc: BaseException) -> bool:
     if exc.connection_invalidated:
         return True
     state = str(getattr(exc.orig, "sqlstate", None) or "")
-    return state in _TRY_AGAIN_STATES or state.startswith("08")
+    if state in _TRY_AGAIN_STATES or state.startswith(_TRY_AGAIN_CLASSES):
+        return True
+    return isinstance(exc.orig, sqlite3.OperationalError) and any(
+        words in str(exc.orig).lower() for words in _SQLITE_TRY_AGAIN)
 
 
 # Set while a request that is going to write runs (the API's POSTs). On SQLite its

@@ -84,6 +84,7 @@ class ClaimedDelivery:
     secret: str
     body: bytes
     attempts: int  # before this post
+    claimed_until: datetime
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -151,7 +152,7 @@ def claim_next(now: datetime) -> ClaimedDelivery | None:
     db.session.commit()
     body = json.dumps(row.payload, separators=(",", ":"), sort_keys=True).encode()
     return ClaimedDelivery(delivery_id=claimed, event=row.event, url=row.url, secret=row.secret,
-                           body=body, attempts=row.attempts)
+                           body=body, attempts=row.attempts, claimed_until=now + CLAIM)
 
 
 def _record(delivery: ClaimedDelivery, status: int | None, error: str | None, ended: datetime,
@@ -162,17 +163,22 @@ def _record(delivery: ClaimedDelivery, status: int | None, error: str | None, en
                                "last_error": error, "next_attempt_at": None}
     if status is not None and 200 <= status < 300:
         outcome.update(delivered_at=ended, last_error=None)
-        result.delivered += 1
+        counted = "delivered"
     elif attempts >= MAX_ATTEMPTS:
         outcome.update(failed_at=ended)
-        result.failed += 1
+        counted = "failed"
     else:
         outcome.update(next_attempt_at=ended + backoff(attempts))
-        result.retrying += 1
-    db.session.execute(
-        update(WebhookDelivery).where(WebhookDelivery.id == delivery.delivery_id)
-        .values(outcome).execution_options(synchronize_session=False))
+        counted = "retrying"
+    # Only while the claim is still this sender's: a post that outlasted it may have been
+    # posted again by another sender, whose outcome is the one to keep.
+    written: int = db.session.execute(  # type: ignore[attr-defined]
+        update(WebhookDelivery).where(WebhookDelivery.id == delivery.delivery_id,
+                                      WebhookDelivery.next_attempt_at == delivery.claimed_until)
+        .values(outcome).execution_options(synchronize_session=False)).rowcount
     db.session.commit()
+    if written:
+        setattr(result, counted, getattr(result, counted) + 1)
 
 
 def send_due(*, clock: Callable[[], datetime] = utcnow, now: datetime | None = None,

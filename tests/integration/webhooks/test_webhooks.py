@@ -399,3 +399,34 @@ def test_a_delivery_whose_sender_died_mid_post_is_posted_again_when_the_claim_ru
     assert (delivery.state, delivery.attempts) == ("delivered", 1)
     assert [sent["headers"]["X-Helpdesk-Delivery"] for sent in receiver.received] == [
         str(delivery.id)] * 2  # the same id: the receiver can tell it is a repeat
+
+
+def test_a_post_that_outlasts_its_claim_leaves_the_outcome_to_the_sender_that_took_it_over(
+        database, receiver):
+    database.app()
+    [queued] = queue_committed(database, receiver.url, 1)
+    first_clock = SteppingClock(utcnow() + timedelta(seconds=1))
+    first, second = database.app(), database.app()
+
+    def taken_over_meanwhile() -> None:
+        if len(receiver.received) == 1:  # the first sender's post: it outlasts its claim
+            first_clock.advance(CLAIM + timedelta(minutes=1))
+            with second.app_context():
+                try:
+                    assert send_due(clock=lambda: first_clock.now).delivered == 1
+                finally:
+                    db.session.remove()
+
+    receiver.while_posting = taken_over_meanwhile
+    receiver.statuses = [204, 500]  # the second sender's post is answered first
+    with first.app_context():
+        try:
+            late = send_due(clock=first_clock)
+        finally:
+            db.session.remove()
+
+    assert (late.delivered, late.retrying, late.failed) == (0, 0, 0)  # not its outcome to write
+    with database.session() as session:
+        delivery = session.get(WebhookDelivery, queued)
+        assert (delivery.state, delivery.attempts, delivery.last_status) == ("delivered", 1, 204)
+        assert delivery.next_attempt_at is None

@@ -84,3 +84,12 @@ def test_a_busy_lock_is_worth_trying_again_and_a_broken_rule_is_not(two_connecti
     assert is_transient(busy.value)
     assert not is_transient(duplicate)
     assert not is_transient(RuntimeError("a fault in the code"))
+
+
+def test_a_full_database_is_worth_trying_again(tmp_path):
+    connection = sqlite3.connect(tmp_path / "full.sqlite3", isolation_level=None)
+    connection.execute("CREATE TABLE t (data BLOB)")
+    connection.execute("PRAGMA max_page_count=2")  # as a full disk would leave it
+    with pytest.raises(sqlite3.OperationalError, match="full") as full:
+        connection.execute("INSERT INTO t VALUES (?)", (b"x" * 100_000,))
+    assert is_transient(OperationalError("INSERT INTO t", (), full.value))
