@@ -172,8 +172,10 @@ def list_tickets(user: User, q: dict[str, Any]) -> Page:
     rows = list(db.session.scalars(query))
     more = len(rows) > q["limit"]
     items = rows[: q["limit"]]
+    # A list by the SLA holds only what the caller sees as staff (requesters get none).
+    seen_as_requester = frozenset() if _by_sla(q) else _seen_as_requester(user, items)
     return Page(items, _encode(items[-1], column, key) if more and items else None,
-                _seen_as_requester(user, items))
+                seen_as_requester)
 
 
 def _seen_as_requester(user: User, items: list[Ticket]) -> frozenset[int]:

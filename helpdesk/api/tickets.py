@@ -180,21 +180,12 @@ def _requester_events(ticket: Ticket) -> list[str]:
             if e in schemas.REQUESTER_EVENTS]
 
 
-def _allowed(ticket: Ticket, access: Access) -> list[str]:
-    mine = _requester_events(ticket)
+def _allowed(ticket: Ticket, access: Access, mine: list[str]) -> list[str]:
+    """The events this caller may fire: ``mine`` as the ticket's requester, then as staff."""
     if access == Access.NONE:
         return mine
     return mine + [e for e in agent_events(ticket, api_user(), access)
                    if e in ACTIONS and e not in mine]
-
-
-def _as_requester(ticket: Ticket, access: Access, event: str) -> bool:
-    """Staff open tickets of their own too: on those the requester's steps (confirming the
-    solution, say) are theirs as in the portal, whatever their staff access; the rest of the
-    workflow stays the staff member's."""
-    if access == Access.NONE:
-        return True
-    return event in REQUESTER_ACTIONS and event in _requester_events(ticket)
 
 
 @bp.post("/tickets/<reference>/events")
@@ -202,13 +193,17 @@ def ticket_event(reference: str) -> Response:
     ticket, access = visible_ticket(reference)
     data = load_json(TICKET_EVENT_REQUEST)
     event = data["event"]
-    as_requester = _as_requester(ticket, access, event)
+    mine = _requester_events(ticket)
+    # Staff open tickets of their own too: on those the requester's steps (confirming the
+    # solution, say) are theirs as in the portal, whatever their staff access; the rest of
+    # the workflow stays the staff member's.
+    as_requester = access == Access.NONE or (event in REQUESTER_ACTIONS and event in mine)
     if not as_requester and access < Access.ADMIN:
         raise ApiProblem(403, "Only the group that works this ticket now can do this.")
     # After the 403: a newer version would not let this caller do it either (RFC 9110 13.2.1).
     check_if_match(ticket)
     action = REQUESTER_ACTIONS.get(event) if as_requester else ACTIONS.get(event)
-    allowed = _allowed(ticket, access)
+    allowed = _allowed(ticket, access, mine)
     try:
         if action is None:
             raise TransitionRefused("This is not possible now.", allowed=allowed)
@@ -267,7 +262,8 @@ def message_create(reference: str) -> Response:
                                     now=edge.now(), settings=edge.settings(), uploads=uploads)
     except DomainError as exc:
         db.session.rollback()
-        raise ApiProblem.from_domain(409, exc, allowed_events=_allowed(ticket, access)) from exc
+        raise ApiProblem.from_domain(409, exc, allowed_events=_allowed(
+            ticket, access, _requester_events(ticket))) from exc
     return answer(MESSAGE_OUT, message, 201, ticket, commit_first=True)
 
 
