@@ -297,11 +297,8 @@ def _create_all(rows: list[TicketIntake], *, now: datetime, settings: Settings) 
                 subject=request["subject"], description=request["description"],
                 impact=request["impact"], urgency=request["urgency"],
                 ticket_type=TicketType(request["type"]), confidential=request["confidential"],
-                channel=Channel.API, now=row.accepted_at, settings=settings,
+                channel=Channel.API, now=row.accepted_at, made_at=now, settings=settings,
                 form_answers=request.get("form_answers"))
-            # Created as of the acceptance, which the clocks count from; changed as of now,
-            # so that a client syncing by updated_since learns of the new ticket.
-            ticket.updated_at = now
             if now - row.accepted_at > LATE:
                 _record_made_late(ticket, row, now, last_retries.get(row.id))
             created.append((row, ticket))

@@ -188,10 +188,15 @@ def create_ticket(
     routed_by: RoutingDecision | None = None,
     origin_message_id: str | None = None,
     form_answers: list[dict[str, Any]] | None = None,
+    made_at: datetime | None = None,
 ) -> Ticket:
     """A new ticket, routed to its level-1 group (or as ``routed_by`` decided, e.g. a mailbox's
     own group), with its clocks started; an order that needs approval waits for it instead
-    (``catalogue.approvals`` starts the clocks)."""
+    (``catalogue.approvals`` starts the clocks).
+
+    ``now`` is when the ticket was asked for: its history and clocks count from then.
+    ``made_at``, when later (a request accepted for later), is its first change time, so a
+    client syncing by updated_since finds it, and what its webhook says agrees with the API."""
     check_may_create(service, requester, ticket_type)
     ordering = ticket_type == TicketType.SERVICE_REQUEST
     if routed_by is None:
@@ -223,7 +228,7 @@ def create_ticket(
             confidential=confidential,
             channel=channel,
             created_at=now,
-            updated_at=now,
+            updated_at=made_at or now,
             updated_by=requester,
         )
         # A new ticket has none of these yet; saying so spares a query (and a flush) for each

@@ -86,6 +86,23 @@ def test_the_ticket_is_the_one_a_direct_creation_makes_with_clocks_from_acceptan
         WebhookDelivery.ticket_id == ticket.id, WebhookDelivery.event == "ticket.created")) == 1
 
 
+def test_the_webhook_of_a_ticket_made_later_shows_it_as_the_api_does(apis, settings):
+    add_subscription(name="Övervakning", url="http://127.0.0.1:9/hook", events=["ticket.created"],
+                     now=NOW)
+    body = apis["requester"].post("/tickets", json=REQUEST, headers=LATER).json
+    accepted_at = db.session.get(TicketIntake, body["id"]).accepted_at
+    drain(settings, at=accepted_at + timedelta(minutes=3))
+    reference = apis["requester"].get(f"/ticket-intake/{body['id']}").json["ticket"]
+    shown = apis["requester"].get(f"/tickets/{reference}").json
+    [delivery] = db.session.scalars(select(WebhookDelivery)).all()
+    # Asked for at the acceptance, made three minutes on: a receiver syncing by the change
+    # time and a client of the API see the same ticket.
+    assert delivery.payload["occurred_at"] == accepted_at.isoformat()
+    assert {key: delivery.payload["ticket"][key] for key in ("created_at", "updated_at")} == {
+        key: shown[key] for key in ("created_at", "updated_at")}
+    assert shown["updated_at"] == (accepted_at + timedelta(minutes=3)).isoformat()
+
+
 def test_only_the_sender_reads_a_request(apis):
     body = apis["requester"].post("/tickets", json=REQUEST, headers=LATER).json
     for who in ("other_requester", "local_agent", "admin"):
