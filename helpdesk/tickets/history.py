@@ -38,6 +38,26 @@ class Recorded:
     to_status: str | None = None
 
 
+# What the requester's view of the history leaves out: staff's own steps (notes,
+# consultations, SLA mechanics, mail they never sent)...
+STAFF_ONLY_KINDS = frozenset({
+    "noted", "consulted", "consultation_answered", "consultation_closed", "priority_raised",
+    "mail_note", "mail_bounced",
+})
+# ...and the reason of every step but these, whose reason is written to the requester (the
+# resolution, why an order was refused) or by the helpdesk itself (why it was routed). An
+# escalation's or a vendor handoff's reason is one colleague's word to another, often the
+# very text of an internal note; a kind added later keeps its reason to staff until it is
+# named here.
+REASONS_FOR_REQUESTER = frozenset({
+    "routed", "resolved", "cancelled", "approved", "rejected",
+})
+
+
+def shown_to_requester(kind: str) -> bool:
+    return kind not in STAFF_ONLY_KINDS and not kind.startswith("sla_")
+
+
 Listener = Callable[[Recorded], None]
 _listeners: dict[Listener, frozenset[str]] = {}
 

@@ -16,6 +16,7 @@ from helpdesk.accounts import permissions
 from helpdesk.core.errors import DomainError, InvalidInput, NotFound
 from helpdesk.extensions import db
 from helpdesk.tickets.attachments import storage_path
+from helpdesk.tickets.history import REASONS_FOR_REQUESTER, shown_to_requester
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.operations import (
     available_events,
@@ -51,15 +52,10 @@ def _page(ticket: Ticket, form: dict[str, str] | None = None, errors: dict[str, 
           status: int = 200) -> tuple[str, int]:
     events = available_events(ticket, REQUESTER, edge.now(), edge.settings())
     messages = [m for m in ticket.messages if not m.internal]
-    # Staff-only steps (notes, consultations, SLA mechanics) stay off the requester's page.
-    history = [e for e in ticket.events
-               if e.kind not in ("noted", "consulted", "consultation_answered",
-                                 "consultation_closed", "priority_raised", "mail_note",
-                                 "mail_bounced")
-               and not e.kind.startswith("sla_")]
+    history = [e for e in ticket.events if shown_to_requester(e.kind)]
     return render_template("tickets/portal_ticket.html", ticket=ticket, events=events,
                            messages=messages, history=history, form=form or {},
-                           errors=errors or {}), status
+                           errors=errors or {}, reasons_shown=REASONS_FOR_REQUESTER), status
 
 
 @bp.route("/portal/tickets/<reference>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from helpdesk.mail.ingest import receive
 from helpdesk.vendors.models import HandoffStatus
-from helpdesk.vendors.operations import hand_off_to_vendor, handoffs
+from helpdesk.vendors.operations import hand_off_to_vendor, handoffs, vendor_solved
 from tests.integration.mail.builders import mail
 from tests.web.helpers import get, person, post
 
@@ -141,3 +141,21 @@ def test_a_service_page_shows_the_vendor_agreements_of_the_readers_department(ap
     db.session.commit()
     theirs = get(person(app, colleague), f"/portal/services/{code}").text
     assert "Institutionens eget avtal" in theirs and "(a local agreement of" in theirs
+
+
+def test_the_requester_reads_that_a_vendor_helped_but_none_of_what_staff_wrote_to_it(
+        app, vendor_org, now, settings):
+    v = vendor_org
+    hand_off_to_vendor(v.ticket, vendor=v.acme, actor=v.org.level2_agent,
+                       message="Kundens lösenord är hunter2, prova det.", now=now,
+                       settings=settings)
+    [handoff] = handoffs(v.ticket)
+    vendor_solved(handoff, actor=v.org.level2_agent, note="Vi bytte disk i servern i smyg.",
+                  now=now, settings=settings)
+    portal = get(person(app, v.org.requester), f"/portal/tickets/{v.ticket.reference}")
+    history = portal.history()
+    assert any("Acme AB" in line for line in history)
+    # Both texts are internal notes on the agent's page, and the reasons of the two steps.
+    assert "hunter2" not in portal.html and "i smyg" not in portal.html
+    agent_page = get(person(app, v.org.level2_agent), f"/agent/tickets/{v.ticket.reference}")
+    assert "hunter2" in agent_page.text and "i smyg" in agent_page.text
