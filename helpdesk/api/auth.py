@@ -19,7 +19,12 @@ from helpdesk.api.tokens import ApiToken, Scope, authenticate
 from helpdesk.core.clock import utcnow
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# RFC 6750, section 3: no error code when no token came at all (the client may not know
+# it needs one); the reason when the token came but cannot be used.
 _UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="helpdesk"'}
+_INVALID_TOKEN = {"WWW-Authenticate": 'Bearer realm="helpdesk", error="invalid_token"'}
+_INSUFFICIENT_SCOPE = {"WWW-Authenticate": 'Bearer realm="helpdesk", '
+                                           f'error="insufficient_scope", scope="{Scope.WRITE}"'}
 
 
 def authenticate_request() -> None:
@@ -31,7 +36,8 @@ def authenticate_request() -> None:
                          headers=_UNAUTHORIZED)
     token = authenticate(secret.strip(), utcnow())
     if token is None:
-        raise ApiProblem(401, "The token is unknown, revoked or expired.", headers=_UNAUTHORIZED)
+        raise ApiProblem(401, "The token is unknown, revoked or expired.",
+                         headers=_INVALID_TOKEN)
     limit = int(current_app.config["HELPDESK_API_RATE_PER_MINUTE"])
     limiter: RateLimiter = current_app.extensions["helpdesk_api_rate"]
     wait = limiter.hit(token.token_hash, limit, time.time())
@@ -39,7 +45,8 @@ def authenticate_request() -> None:
         raise ApiProblem(429, f"More than {limit} requests a minute with this token.",
                          headers={"Retry-After": str(wait)})
     if request.method not in SAFE_METHODS and token.scope != Scope.WRITE:
-        raise ApiProblem(403, "This token may only read (scope read).")
+        raise ApiProblem(403, "This token may only read (scope read).",
+                         headers=_INSUFFICIENT_SCOPE)
     g.api_token = token
     g._login_user = token.user  # Flask-Login's current_user, for this request only
 

@@ -22,7 +22,18 @@ def _authenticate() -> None:
     if request.method not in SAFE_METHODS and not (request.endpoint == "api.ticket_create"
                                                    and prefers_async()):
         g.write_intent = write_intent.set(True)
+        _read_body()
         hold_write_lock(db.session())
+
+
+def _read_body() -> None:
+    """The whole body, before SQLite's write lock is taken: a client sending slowly, on a
+    poor line or on purpose, must not keep every other writer waiting. Files are spooled to
+    disk by the form parser; the rest is at most MAX_CONTENT_LENGTH, kept for the view."""
+    if request.mimetype == "multipart/form-data":
+        request.files  # noqa: B018 - parsing the form is the point
+    else:
+        request.get_data(cache=True)
 
 
 @bp.teardown_request

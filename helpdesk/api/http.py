@@ -51,6 +51,11 @@ def load(schema: Schema, data: Any, status: int = 422) -> dict[str, Any]:
 
 
 def load_query(schema: Schema) -> dict[str, Any]:
+    # ?limit=1&limit=500 has no one meaning: refused, not read as its first value.
+    repeated = sorted(name for name, values in request.args.lists() if len(values) > 1)
+    if repeated:
+        raise ApiProblem(400, "Give each query parameter once.",
+                         errors={name: ["Given more than once."] for name in repeated})
     return load(schema, request.args.to_dict(flat=True), status=400)
 
 

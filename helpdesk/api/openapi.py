@@ -45,13 +45,15 @@ _PROBLEM_TEXT = {
     409: "The workflow refuses this now (see allowed_events).",
     412: "If-Match names an older version of the ticket.",
     413: "A file or the request is too large.",
-    415: "The body's media type (or a file's) is not taken.",
+    415: "The body's media type, or a file's name's ending, is not taken.",
+    416: "The Range asked for lies beyond the file.",
     422: "Fields fail validation (see errors).",
     429: "Too many requests with this token; see Retry-After.",
     503: "On SQLite: other changes held the database for 5 s. Nothing was saved; send the "
          "same request again after Retry-After.",
 }
-_PROBLEM_HEADERS = {401: {"WWW-Authenticate": _STRING}, 429: {"Retry-After": _STRING},
+_PROBLEM_HEADERS = {401: {"WWW-Authenticate": _STRING}, 403: {"WWW-Authenticate": _STRING},
+                    429: {"Retry-After": _STRING},
                     412: _ETAG, 503: {"Retry-After": _STRING}}
 
 
@@ -74,6 +76,14 @@ def _ok(schema: str | dict[str, Any], description: str, *, etag: bool = False,
                                     "parameters": {"reference": "$response.body#/reference"}}
                              for name, op in _TICKET_LINKS.items()}
     return response
+
+
+def _download(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "headers": {"Content-Disposition": {**_STRING, "description": "attachment, with the "
+                                                "file's name (filename*= when not ASCII)."}},
+            "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                "format": "binary"}}}}
 
 
 def _accepted() -> dict[str, Any]:
@@ -149,8 +159,7 @@ def _operations() -> dict[str, dict[str, Any]]:
                      "parameters": [*ticket_params, _IF_MATCH],
                      "requestBody": {"required": True, "content": {
                          "application/json": {"schema": "MessageCreate"},
-                         "multipart/form-data": {"schema": "MessageForm", "encoding": {
-                             "attachments": {"contentType": "text/plain"}}}}},
+                         "multipart/form-data": {"schema": "MessageForm"}}},
                      "responses": {"201": _ok("MessageOut", "The message.", etag=True),
                                    **_problems(400, 403, 404, 409, 412, 413, 415, 422, 503)}},
         },
@@ -159,10 +168,11 @@ def _operations() -> dict[str, dict[str, Any]]:
                     "parameters": [*ticket_params, {
                         "name": "attachment_id", "in": "path", "required": True,
                         "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}],
-                    "responses": {"200": {"description": "The file, as a download.", "content": {
-                        "application/octet-stream": {"schema": {"type": "string",
-                                                                "format": "binary"}}}},
-                                  **_problems(404)}},
+                    "responses": {"200": _download("The file, as a download."),
+                                  "206": _download("The part asked for with Range."),
+                                  "304": {"description": "Unchanged since If-None-Match or "
+                                                         "If-Modified-Since said."},
+                                  **_problems(404, 416)}},
         },
         "/tickets/{reference}/sla": {
             "get": {"operationId": "ticket_sla", "summary": "The ticket's SLA clocks, explained",

@@ -20,7 +20,8 @@ PROBLEM_TYPE = "application/problem+json"
 TITLES = {
     400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
     405: "Method not allowed", 409: "Conflict", 412: "Precondition failed",
-    413: "Content too large", 415: "Unsupported media type", 422: "Unprocessable content",
+    413: "Content too large", 415: "Unsupported media type", 416: "Range not satisfiable",
+    422: "Unprocessable content",
     429: "Too many requests", 500: "Internal server error", 503: "Service unavailable",
 }
 LOST_RACE = ("Someone else saved this ticket at the same moment; nothing of yours was saved. "
@@ -58,7 +59,7 @@ def problem_response(problem: ApiProblem) -> Response:
 
 
 def is_api_request() -> bool:
-    return request.path.startswith("/api/")
+    return request.path == "/api" or request.path.startswith("/api/")
 
 
 def _from_http(exc: HTTPException) -> Response:
@@ -84,6 +85,13 @@ def take_over_errors(app: Flask) -> None:
                 return page(exc)
 
             app.register_error_handler(exc_class, handler)
+
+    # Every other HTTP error (a download's 416, say) has no page of ours: the problem under
+    # /api/, werkzeug's own answer elsewhere. Redirects never come here (Flask's rule).
+    def any_other(exc: HTTPException) -> Any:
+        return _from_http(exc) if is_api_request() else exc
+
+    app.register_error_handler(HTTPException, any_other)
     for race in (OperationalError, StaleDataError):
         app.register_error_handler(race, _lost_race_or(app.error_handler_spec[None][None][race]))
 

@@ -9,20 +9,33 @@ every ticket being saved, for the database's one write lock.
 
 The count is kept by the second: a row per token and second in which it made requests,
 so checking the last 60 seconds sums at most 60 rows, however high the limit.
+
+The limit protects the helpdesk and must never stop it: when the file stays locked for
+longer than a request should wait to be counted (a process stuck holding it, a backup
+copying it), the request goes through uncounted, and the log says so now and then.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
-from helpdesk.core.concurrency import LOCK_WAIT_MS, take_write_lock
+from helpdesk.core.concurrency import WriteLockTimeout, take_write_lock
 
 WINDOW_SECONDS = 60
+# How long a request waits for the file before it goes through uncounted. A count takes
+# well under a millisecond, so a wait this long means the file is stuck, not busy; and
+# the helpdesk's own database lock waits 5 s, which no request should add to.
+COUNT_WAIT_MS = 1000
+_WARN_EVERY_SECONDS = 60  # one warning a minute at most, however many requests go uncounted
 _PURGE_EVERY = 1000  # hits between sweeps of the seconds that no token needs any more
+
+logger = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS hits (
@@ -42,15 +55,23 @@ class RateLimiter:
         self._lock = threading.Lock()  # the process's threads share its one connection
         self._held: tuple[int, sqlite3.Connection] | None = None
         self._hits_since_purge = 0
+        self._uncounted = 0  # since the last warning
+        self._warned_at: float | None = None
 
     def hit(self, token: str, limit: int, now: float) -> int | None:
         """Count a request by ``token`` at ``now`` (seconds since the epoch) if the limit
         allows it: None. Otherwise nothing is counted, and the answer is the whole
-        seconds until the token may send again (a request refused does not count)."""
+        seconds until the token may send again (a request refused does not count).
+        None too, uncounted, when the file stays locked longer than COUNT_WAIT_MS."""
         second = math.floor(now)
         with self._lock:
-            conn = self._connection()
-            take_write_lock(conn)  # so that two processes cannot both take the last request
+            try:
+                conn = self._connection()
+                # So that two processes cannot both take the last request.
+                take_write_lock(conn, wait_ms=COUNT_WAIT_MS)
+            except (WriteLockTimeout, _FileBusy):
+                self._let_through_uncounted()
+                return None
             with conn:
                 conn.execute("DELETE FROM hits WHERE token = ? AND second <= ?",
                              (token, second - WINDOW_SECONDS))
@@ -68,6 +89,16 @@ class RateLimiter:
                     conn.execute("DELETE FROM hits WHERE second <= ?", (second - WINDOW_SECONDS,))
         return None
 
+    def _let_through_uncounted(self) -> None:
+        self._uncounted += 1
+        moment = time.monotonic()
+        if self._warned_at is not None and moment - self._warned_at < _WARN_EVERY_SECONDS:
+            return
+        logger.warning("The API rate-limit file %s stayed locked for over %d ms: %d request(s) "
+                       "let through uncounted since the last warning.", self.path, COUNT_WAIT_MS,
+                       self._uncounted)
+        self._warned_at, self._uncounted = moment, 0
+
     def _connection(self) -> sqlite3.Connection:
         # One connection per process: one opened before gunicorn forks its workers must
         # not be shared by them.
@@ -76,7 +107,10 @@ class RateLimiter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             conn = _open(self.path)
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
+            if _is_busy(exc):
+                # Another process is writing it (making it, say): not damaged, only taken.
+                raise _FileBusy from exc
             # Counts of the last minute are all the file holds: a damaged one is replaced
             # rather than refusing every API request.
             for stale in (self.path, *(self.path.with_name(self.path.name + s)
@@ -87,10 +121,19 @@ class RateLimiter:
         return conn
 
 
+class _FileBusy(Exception):
+    """The file could not be opened for the lock another connection holds on it."""
+
+
+def _is_busy(exc: sqlite3.DatabaseError) -> bool:
+    return exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 def _open(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
-        conn.execute(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
+        # Opening waits no longer than a count would (take_write_lock sets its own wait).
+        conn.execute(f"PRAGMA busy_timeout={COUNT_WAIT_MS}")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # losing the last counts in a power cut is fine
         conn.execute(_SCHEMA)

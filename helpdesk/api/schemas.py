@@ -9,6 +9,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, validate
 
 from helpdesk.core.i18n import N_
+from helpdesk.tickets import upload_policy
 from helpdesk.tickets.models import TicketType
 from helpdesk.tickets.schemas import NO_NUL, valid_unicode
 from helpdesk.tiers.queries import STATUS_FILTERS
@@ -128,8 +129,14 @@ class MessageForm(MessageCreate):
     internal = StrictBoolean(form=True, load_default=False,
                              metadata={"description": "An internal note (staff only)."})
 
-    attachments = fields.List(fields.Raw(metadata={"type": "string", "format": "binary"}),
-                              load_default=list)
+    attachments = fields.List(
+        fields.Raw(metadata={"type": "string", "format": "binary"}), load_default=list,
+        metadata={"description": (
+            "Files, each judged by the ending of its file name, whatever type the part "
+            "declares: " + upload_policy.accepted_endings() + ", and a name without an ending "
+            "as plain text; any other ending is 415. Each file at most "
+            "HELPDESK_MAX_ATTACHMENT_MB (10 MB unless configured) or 413, and the whole "
+            "request at most 1 MB more than that. Files under any other field are 422.")})
 
 
 class TicketListQuery(_In):

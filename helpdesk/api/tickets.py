@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, request, send_file, url_for
+from flask import Response, request, url_for
 from flask_babel import get_locale
 from sqlalchemy import select
 
@@ -25,7 +25,6 @@ from helpdesk.api.http import (
 )
 from helpdesk.api.listing import list_tickets
 from helpdesk.api.problems import ApiProblem
-from helpdesk.api.uploads import checked_uploads
 from helpdesk.catalogue.forms import ANSWERED_TWICE
 from helpdesk.core.errors import (
     DomainError,
@@ -38,8 +37,8 @@ from helpdesk.extensions import db
 from helpdesk.tickets import intake
 from helpdesk.tickets import operations as ops
 from helpdesk.tickets.agent_views import ACTIONS, agent_events
-from helpdesk.tickets.attachments import storage_path
 from helpdesk.tickets.models import Channel, Ticket, TicketType
+from helpdesk.tickets.upload_policy import FileRefused
 from helpdesk.web import edge
 from helpdesk.workflows.definitions import REQUESTER
 
@@ -232,10 +231,20 @@ def messages_list(reference: str) -> Response:
 
 
 def _message_input() -> tuple[dict[str, Any], list[Any]]:
-    if request.mimetype == "multipart/form-data":
-        data = load(MESSAGE_FORM, request.form.to_dict(flat=True))
-        return data, checked_uploads(request.files.getlist("attachments"))
-    return load_json(MESSAGE_CREATE), []
+    if request.mimetype != "multipart/form-data":
+        return load_json(MESSAGE_CREATE), []
+    data = load(MESSAGE_FORM, request.form.to_dict(flat=True))
+    # A file under another name would be dropped without a word, and the client told 201.
+    elsewhere = sorted(set(request.files) - {"attachments"})
+    if elsewhere:
+        raise ApiProblem(422, "Send files as attachments.",
+                         errors={name: ["Unknown field: send files as attachments."]
+                                 for name in elsewhere})
+    try:
+        return data, edge.checked_uploads("attachments")
+    except FileRefused as exc:
+        raise ApiProblem(exc.status, edge.error_text(exc),
+                         errors={"attachments": [edge.error_text(exc)]}) from exc
 
 
 @bp.post("/tickets/<reference>/messages")
@@ -273,8 +282,4 @@ def attachment_get(reference: str, attachment_id: int) -> Response:
         found = permissions.attachment_for(api_user(), reference, attachment_id)
     except NotFound as exc:
         raise ApiProblem(404, "No such attachment, or you may not see it.") from exc
-    path = storage_path(edge.settings().instance_dir / "attachments", found.storage_key)
-    response = send_file(path, mimetype="application/octet-stream", as_attachment=True,
-                         download_name=found.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return edge.download(found)

@@ -109,7 +109,7 @@ def new_ticket(code: str) -> str | Response | tuple[str, int]:
         )
         edge.commit()
     except InvalidInput as exc:
-        return _page(service, edge.posted(), exc.errors, 422)
+        return _page(service, edge.posted(), exc.errors, exc.status)
     except DomainError as exc:
         db.session.rollback()
         flash(edge.error_text(exc), "error")

@@ -63,6 +63,9 @@ class StaleTicket(DomainError):
 class InvalidInput(DomainError):
     """Input failed validation; ``errors`` maps field names to messages."""
 
-    def __init__(self, errors: dict[str, list[str]]) -> None:
+    def __init__(self, errors: dict[str, list[str]], status: int = 422) -> None:
         super().__init__("Please correct the marked fields.")
         self.errors = errors
+        # A page or an answer says with it what kind of refusal this is: 413 for a file
+        # too large, 415 for one of a kind not taken, 422 for the rest.
+        self.status = status

@@ -145,7 +145,7 @@ def _refused(reference: str, exc: DomainError) -> tuple[str, int]:
         for messages in exc.errors.values():
             for message in messages:
                 flash(gettext(message), "error")
-        return page(ticket, edge.posted(), exc.errors, 422)
+        return page(ticket, edge.posted(), exc.errors, exc.status)
     flash(edge.error_text(exc), "error")
     return page(ticket, edge.posted(), None, 409)
 

@@ -18,11 +18,11 @@ from typing import IO
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from helpdesk.core.errors import DomainError
-from helpdesk.core.i18n import N_
 from helpdesk.tickets.models import Attachment
+from helpdesk.tickets.upload_policy import check_size
 
 _CHUNK = 64 * 1024
+_LONGEST_NAME = 200
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,12 @@ def safe_filename(name: str) -> str:
     # Also the marks that turn text right to left: "report\u202efdp.exe" shows as
     # "reportexe.pdf".
     name = re.sub(r"[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", name).strip(" .")
-    return name[:200] or "attachment"
+    if len(name) > _LONGEST_NAME:
+        # Shortened before its ending, which says what the file is.
+        stem, dot, ending = name.rpartition(".")
+        name = (f"{stem[:_LONGEST_NAME - len(ending) - 1]}.{ending}"
+                if dot and len(ending) <= 10 else name[:_LONGEST_NAME])
+    return name or "attachment"
 
 
 _NEW_FILES = "helpdesk_new_attachment_files"
@@ -75,19 +80,17 @@ def store(upload: Upload, *, root: Path, max_bytes: int, now: datetime) -> Attac
     path.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
-    with path.open("wb") as out:
-        while chunk := upload.stream.read(_CHUNK):
-            size += len(chunk)
-            if size > max_bytes:
-                out.close()
-                path.unlink()
-                raise DomainError(
-                    N_("The file %(name)s is larger than %(limit)s MB."),
-                    name=safe_filename(upload.filename),
-                    limit=max_bytes // (1024 * 1024),
-                )
-            digest.update(chunk)
-            out.write(chunk)
+    try:
+        with path.open("wb") as out:
+            while chunk := upload.stream.read(_CHUNK):
+                size += len(chunk)
+                check_size(safe_filename(upload.filename), size, max_bytes)
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        # Too large, the disk full, the client gone: no part of a file stays behind.
+        path.unlink(missing_ok=True)
+        raise
     return Attachment(
         filename=safe_filename(upload.filename),
         content_type=(upload.content_type or "application/octet-stream")[:127],

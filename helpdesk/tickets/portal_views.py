@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import login_required
 from marshmallow import Schema
@@ -15,7 +15,6 @@ from werkzeug.wrappers import Response
 from helpdesk.accounts import permissions
 from helpdesk.core.errors import DomainError, InvalidInput, NotFound
 from helpdesk.extensions import db
-from helpdesk.tickets.attachments import storage_path
 from helpdesk.tickets.history import REASONS_FOR_REQUESTER, shown_to_requester
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.operations import (
@@ -73,7 +72,7 @@ def _requester_action(reference: str, schema: Schema | None,
         action(ticket, edge.load_form(schema) if schema else {})
         edge.commit()
     except InvalidInput as exc:
-        return _page(ticket, edge.posted(), exc.errors, 422)
+        return _page(ticket, edge.posted(), exc.errors, exc.status)
     except DomainError as exc:
         db.session.rollback()
         flash(edge.error_text(exc), "error")
@@ -121,10 +120,4 @@ def attachment(reference: str, attachment_id: int) -> Response:
         found = permissions.attachment_for(edge.actor(), reference, attachment_id)
     except NotFound:
         abort(404)
-    path = storage_path(edge.settings().instance_dir / "attachments", found.storage_key)
-    # Always a download, never rendered in our origin: an uploaded HTML file must not run.
-    response = send_file(path, mimetype="application/octet-stream", as_attachment=True,
-                         download_name=found.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox"
-    return response
+    return edge.download(found)

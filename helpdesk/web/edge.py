@@ -6,11 +6,12 @@ down, so nothing below the web layer reads the request, the user or the clock.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import abort, current_app, request
+from flask import Response, abort, current_app, request, send_file
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
@@ -26,7 +27,9 @@ from helpdesk.core.errors import DomainError, InvalidInput, StaleTicket
 from helpdesk.core.i18n import N_
 from helpdesk.core.labels import EVENT_LABELS
 from helpdesk.extensions import db
-from helpdesk.tickets.attachments import Upload
+from helpdesk.tickets import upload_policy
+from helpdesk.tickets.attachments import Upload, safe_filename, storage_path
+from helpdesk.tickets.models import Attachment
 from helpdesk.web.template_helpers import local_time
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -77,13 +80,42 @@ def load_form(schema: Schema) -> dict[str, Any]:
         raise InvalidInput({k: [str(m) for m in v] for k, v in messages.items()}) from exc
 
 
-def uploads(field: str = "attachments") -> list[Upload]:
+def checked_uploads(field: str = "attachments") -> list[Upload]:
+    """The files sent under ``field``, each taken by the upload policy (FileRefused names
+    the first that is not); an empty file input, as a browser sends it, is no file."""
     files: list[FileStorage] = request.files.getlist(field)
-    return [
-        Upload(filename=f.filename or "attachment", content_type=f.mimetype or "", stream=f.stream)
-        for f in files
-        if f and f.filename
-    ]
+    limit = settings().max_attachment_bytes
+    taken = []
+    for f in files:
+        f.stream.seek(0, os.SEEK_END)
+        size = f.stream.tell()
+        f.stream.seek(0)
+        if not f.filename and not size:
+            continue
+        name = safe_filename(f.filename or "")
+        upload_policy.check_size(name, size, limit)
+        taken.append(Upload(filename=name, content_type=upload_policy.stored_type(name),
+                            stream=f.stream))
+    return taken
+
+
+def uploads(field: str = "attachments") -> list[Upload]:
+    """``checked_uploads`` for a form: a refused file is a field error on the page."""
+    try:
+        return checked_uploads(field)
+    except upload_policy.FileRefused as exc:
+        raise InvalidInput({field: [error_text(exc)]}, status=exc.status) from exc
+
+
+def download(attachment: Attachment) -> Response:
+    """An attachment as a file to save: never shown in our origin, where an HTML or SVG
+    file someone sent could run as our page."""
+    path = storage_path(settings().instance_dir / "attachments", attachment.storage_key)
+    response = send_file(path, mimetype="application/octet-stream", as_attachment=True,
+                         download_name=attachment.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    return response
 
 
 def commit() -> None:

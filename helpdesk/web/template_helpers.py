@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import format_datetime, get_locale, gettext
 
 from helpdesk.core.i18n import N_
 from helpdesk.core.labels import EVENT_LABELS, LIFECYCLE_LABELS, STATUS_LABELS
 from helpdesk.mail.quoting import split_reply
+from helpdesk.tickets import upload_policy
 from helpdesk.web.markdown import render_markdown
 
 HISTORY_LABELS = {
@@ -152,8 +154,20 @@ def translate_params(template: str, params: dict[str, Any] | None) -> str:
     return text % params
 
 
+def upload_field() -> dict[str, str]:
+    """A file field's label, and its hint on what it takes: the size of one file and the
+    endings. Written here, not in the macro, as babel reads no template under _macros/."""
+    settings = current_app.config["HELPDESK"]
+    return {"label": gettext("Attachment (optional)"),
+            "hint": gettext("Up to %(megabytes)s MB a file. Taken: %(endings)s, and text files "
+                            "without an ending.",
+                            megabytes=settings.max_attachment_bytes // (1024 * 1024),
+                            endings=upload_policy.accepted_endings())}
+
+
 GLOBALS = {
     "get_locale": get_locale,
+    "upload_field": upload_field,
     "split_reply": split_reply,
     "clock_reason": clock_reason,
     "label": label,

@@ -385,6 +385,23 @@ def test_second_agent_on_a_stale_page_is_refused_and_keeps_the_text(app, org, fa
     assert not any(m.body == "Nu ska det fungera." for m in ticket.messages)
 
 
+def test_a_note_with_a_program_attached_is_refused_with_the_text_kept(app, org, factory, session):
+    ticket = factory.ticket(org.requester, org.service)
+    session.commit()  # the refusal rolls back: keep the arranged rows out of its reach
+    lars = person(app, org.local_agent)
+    page = post(lars, f"/agent/tickets/{ticket.reference}/messages",
+                {"version": ticket.version, "internal": "true", "body": "Kör detta.",
+                 "attachments": [(io.BytesIO(b"MZ"), "fix.exe")]},
+                content_type="multipart/form-data")
+    assert page.status == 415
+    assert page.flashes[0].startswith("Files ending in .exe are not taken (fix.exe).")
+    assert page.field_value("message-body") == "Kör detta."
+    assert [m.body for m in ticket.messages] == []
+    # The field says beforehand what it takes.
+    hint = page.doc.one("p", id="attachments-hint").text
+    assert "Up to 10 MB a file" in hint and ".pdf" in hint
+
+
 # --- auto-close from the command line -------------------------------------------------------
 
 

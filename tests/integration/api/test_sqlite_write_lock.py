@@ -7,6 +7,7 @@ one), and a second connection plays another process holding the lock.
 
 from __future__ import annotations
 
+import io
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -107,3 +108,57 @@ def test_a_lock_that_stays_taken_is_503_to_retry_and_nothing_is_saved(app, token
     # The same request, sent again, is taken.
     assert api.post("/tickets", json=NEW_TICKET).status_code == 201
     assert tickets_in(app) == 1
+
+
+class SlowBody(io.BytesIO):
+    """A request body that stops half-way until ``go_on`` is set, as a client on a poor
+    line (or one stalling on purpose) sends it."""
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__(body)
+        self.half = len(body) // 2
+        self.go_on, self.stalled = threading.Event(), threading.Event()
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.tell() >= self.half:
+            self.stalled.set()
+            self.go_on.wait(timeout=30)
+            return super().read(size)
+        left = self.half - self.tell()
+        return super().read(left if size is None or size < 0 else min(size, left))
+
+    def readinto(self, buffer: Any) -> int:  # what werkzeug reads the body with
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+@pytest.mark.parametrize("as_form", [False, True], ids=["json", "multipart"])
+def test_a_body_still_arriving_keeps_no_other_writer_waiting(app, tokens, as_form):
+    api = ApiClient(app, tokens["write"])
+    reference = api.post("/tickets", json=NEW_TICKET).json["reference"]
+    if as_form:
+        boundary, log = "gr4ns", "rad\n" * 2000
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nSe loggen."
+                f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"attachments\"; "
+                f"filename=\"install.log\"\r\nContent-Type: text/plain\r\n\r\n{log}"
+                f"\r\n--{boundary}--\r\n").encode()
+        content_type = f"multipart/form-data; boundary={boundary}"
+    else:
+        body = b'{"body": "Se loggen: ' + b"rad " * 2000 + b'"}'
+        content_type = "application/json"
+    slow = SlowBody(body)
+    done: list[Any] = []
+    sending = threading.Thread(target=lambda: done.append(api.http.post(
+        f"/api/v1/tickets/{reference}/messages", input_stream=slow, content_type=content_type,
+        headers={**api._headers(None), "Content-Length": str(len(body))})))
+    sending.start()
+    try:
+        assert slow.stalled.wait(timeout=10), "the slow request never read its body"
+        # Another writer meanwhile is saved at once, not after the slow client finishes.
+        assert api.post("/tickets", json=NEW_TICKET).status_code == 201
+    finally:
+        slow.go_on.set()
+        sending.join(timeout=30)
+    assert done and done[0].status_code == 201, done and done[0].json
+    assert tickets_in(app) == 2

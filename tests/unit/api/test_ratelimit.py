@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import sqlite3
+import time
 from pathlib import Path
 
 from helpdesk.api.ratelimit import RateLimiter
+from helpdesk.core.concurrency import LOCK_WAIT_MS
 
 
 def test_a_token_over_its_limit_waits_until_its_first_request_leaves_the_minute(tmp_path):
@@ -95,3 +98,40 @@ def test_the_file_keeps_only_the_last_minute(tmp_path):
     with sqlite3.connect(path) as conn:
         rows = dict(conn.execute("SELECT token, count(*) FROM hits GROUP BY token").fetchall())
     assert rows == {"busy": 60}
+
+
+def test_a_file_locked_too_long_lets_requests_through_uncounted_and_says_so_once(tmp_path,
+                                                                                caplog):
+    path = tmp_path / "rate.sqlite3"
+    limiter = RateLimiter(path)
+    assert limiter.hit("a", 1, 1.0) is None  # the limit used up
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process, stuck with the write lock
+    try:
+        with caplog.at_level(logging.WARNING, logger="helpdesk.api.ratelimit"):
+            started = time.monotonic()
+            let_through = [limiter.hit("a", 1, 1.0), limiter.hit("a", 1, 1.0)]
+            waited = time.monotonic() - started
+    finally:
+        other.close()
+    assert let_through == [None, None]  # not counted, so not refused either
+    assert waited < 2 * LOCK_WAIT_MS / 1000
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "uncounted" in warnings[0].getMessage()
+    assert limiter.hit("a", 1, 1.0) is not None  # the lock released, the count goes on
+
+
+def test_a_file_another_process_is_making_is_not_taken_for_a_damaged_one(tmp_path):
+    path = tmp_path / "rate.sqlite3"
+    maker = sqlite3.connect(path, isolation_level=None)  # not yet in WAL mode
+    maker.execute("CREATE TABLE hits (token TEXT NOT NULL, second INTEGER NOT NULL, "
+                  "count INTEGER NOT NULL, PRIMARY KEY (token, second)) WITHOUT ROWID")
+    maker.execute("BEGIN IMMEDIATE")
+    maker.execute("INSERT INTO hits VALUES ('a', 1, 1)")
+    try:
+        limiter = RateLimiter(path)
+        assert limiter.hit("a", 1, 1.0) is None  # let through uncounted: the file is taken
+        maker.execute("COMMIT")  # the file was left in place: the other process's work is kept
+    finally:
+        maker.close()
+    assert limiter.hit("a", 1, 1.0) is not None  # its count of 1 is the limit

@@ -7,12 +7,14 @@ import io
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from helpdesk.accounts.models import Role
 from helpdesk.catalogue.models import Lifecycle
+from helpdesk.tickets import attachments as attachment_store
 from helpdesk.tickets import operations as ticket_operations
 from helpdesk.tickets.models import Channel, Ticket, TicketEvent
 from helpdesk.tickets.operations import take_ticket
@@ -240,6 +242,62 @@ def test_uploads_too_large_or_of_the_wrong_type_are_refused(apis, settings, monk
         "install.log", "rapportfdp.exe.pdf"]  # no mark that shows the name backwards
 
 
+def test_a_file_is_judged_by_its_name_whatever_type_the_client_declares(apis):
+    reference = new_ticket(apis["requester"])["reference"]
+
+    def send(name: str, declared: str | None) -> Any:
+        part = (io.BytesIO(b"%PDF-1.7"), name) if declared is None else (
+            io.BytesIO(b"%PDF-1.7"), name, declared)
+        return apis["requester"].post(f"/tickets/{reference}/messages",
+                                      content_type="multipart/form-data",
+                                      data={"body": "Fil", "attachments": [part]})
+
+    # curl -F attachments=@rapport.pdf sends octet-stream; a part may declare no type at all.
+    for declared in ("application/octet-stream", None, "text/plain"):
+        taken = send("rapport.pdf", declared)
+        assert taken.status_code == 201, (declared, taken.json)
+        assert taken.json["attachments"][0]["content_type"] == "application/pdf"
+    assert send("dmesg", "application/octet-stream").json["attachments"][0][
+        "content_type"] == "text/plain"
+    # Endings a desktop runs, unknown to Python's table of types, declared as harmless.
+    for name in ("Faktura.xll", "genväg.url", "paket.msix", "sök.library-ms", "disk.vhdx"):
+        refused = send(name, "application/zip")
+        assert refused.status_code == 415, name
+        assert refused.json["detail"].startswith(f"Files ending in .{name.rpartition('.')[2]}")
+        assert ".pdf" in refused.json["detail"]  # what is taken, said with the refusal
+
+
+def test_a_file_sent_under_another_field_is_refused_not_dropped(apis):
+    reference = new_ticket(apis["requester"])["reference"]
+    response = apis["requester"].post(
+        f"/tickets/{reference}/messages", content_type="multipart/form-data",
+        data={"body": "Se fakturan.", "file": (io.BytesIO(b"%PDF"), "faktura.pdf")})
+    assert response.status_code == 422
+    assert response.json["errors"] == {"file": ["Unknown field: send files as attachments."]}
+    assert apis["requester"].get(f"/tickets/{reference}/messages").json == []
+
+
+def test_a_file_that_cannot_be_written_whole_leaves_no_part_behind(apis, settings, app,
+                                                                    monkeypatch):
+    reference = new_ticket(apis["requester"])["reference"]
+    stored_before = set(Path(settings.instance_dir).rglob("*"))
+
+    def disk_full_after_128_kib(name: str, size: int, max_bytes: int) -> None:
+        if size > 128 * 1024:  # checked after each chunk is read, before it is written
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(attachment_store, "check_size", disk_full_after_128_kib)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # answer as in production
+    failed = apis["requester"].post(
+        f"/tickets/{reference}/messages", content_type="multipart/form-data",
+        data={"body": "Loggen", "attachments": [
+            (io.BytesIO(b"kort"), "forsta.txt"), (io.BytesIO(b"x" * 300_000), "lang.log")]})
+    assert failed.status_code == 500
+    new_files = {p for p in set(Path(settings.instance_dir).rglob("*")) - stored_before
+                 if p.is_file() and "attachments" in p.parts}
+    assert new_files == set()
+
+
 def test_a_request_that_fails_half_way_leaves_no_file_behind(apis, settings, monkeypatch, app):
     reference = new_ticket(apis["requester"])["reference"]
     stored_before = set(Path(settings.instance_dir).rglob("*"))
@@ -273,6 +331,8 @@ def test_bad_bodies_get_problems_naming_the_fields(apis):
     assert unknown.status_code == 422
     assert "service" in unknown.json["errors"]
     assert api.get("/tickets?limit=0").status_code == 400
+    twice = api.get("/tickets?limit=1&limit=500&sort=created")
+    assert (twice.status_code, twice.json["errors"]) == (400, {"limit": ["Given more than once."]})
     assert api.get("/tickets?cursor=bm90LWEtY3Vyc29y").status_code == 400
     assert api.get("/nothing-here").json["status"] == 404
 
@@ -432,3 +492,34 @@ def test_queue_counts_services_and_sla_explanation(apis, factory, org, sla_org):
     clocks = apis["local_agent"].get(f"/tickets/{reference}/sla").json
     assert {c["metric"] for c in clocks} == {"first_response", "resolution"}
     assert all(c["lines"][0]["kind"] == "started" for c in clocks)
+
+
+def test_a_download_answers_ranges_and_every_error_under_the_api_is_a_problem(apis):
+    reference = new_ticket(apis["requester"])["reference"]
+    sent = apis["requester"].post(
+        f"/tickets/{reference}/messages", content_type="multipart/form-data",
+        data={"body": "Logg", "attachments": [(io.BytesIO(b"rad 1\nrad 2\n"), "install.log")]})
+    url = f"/tickets/{reference}/attachments/{sent.json['attachments'][0]['id']}"
+    with apis["requester"].get(url, headers={"Range": "bytes=0-4"}) as part:
+        assert (part.status_code, part.data) == (206, b"rad 1")
+    with apis["requester"].get(url, headers={"Range": "bytes=500-600"}) as beyond:
+        assert beyond.status_code == 416
+        assert beyond.content_type == "application/problem+json"
+    assert beyond.json["status"] == 416
+    for path in ("/api", "/api/"):
+        unknown = apis["requester"].http.get(path)
+        assert (unknown.status_code, unknown.content_type) == (404, "application/problem+json")
+    # Outside the API, werkzeug's and the UI's own pages as before.
+    assert apis["requester"].http.get("/no-such-page").content_type.startswith("text/html")
+
+
+def test_the_openapi_document_says_what_a_download_and_an_upload_may_answer(apis):
+    document = apis["requester"].http.get("/api/v1/openapi.json")
+    assert document.status_code == 200
+    download = document.json["paths"]["/tickets/{reference}/attachments/{attachment_id}"]["get"]
+    assert {"200", "206", "304", "404", "416"} <= set(download["responses"])
+    form = document.json["components"]["schemas"]["MessageForm"]["properties"]["attachments"]
+    assert ".pdf" in form["description"] and "415" in form["description"]
+    upload = document.json["paths"]["/tickets/{reference}/messages"]["post"]
+    # No declared type is asked of a file: its name decides.
+    assert "encoding" not in upload["requestBody"]["content"]["multipart/form-data"]
