@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import secrets
+from functools import cache
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
@@ -73,3 +75,14 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"
+
+
+@cache
+def _decoy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16), method="scrypt")
+
+
+def check_decoy_password(password: str) -> bool:
+    """A password check against no account's hash, taking as long as a real one: False."""
+    check_password_hash(_decoy_hash(), password)
+    return False

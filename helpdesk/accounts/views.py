@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from helpdesk.accounts.models import User
+from helpdesk.accounts.models import User, check_decoy_password
 from helpdesk.extensions import db, login_manager
 
 bp = Blueprint("accounts", __name__)
@@ -39,7 +39,14 @@ def login() -> str | Response | tuple[str, int]:
     email = request.form.get("email", "").strip().lower()
     if request.method == "POST":
         user = db.session.scalar(select(User).where(User.email == email))
-        if user and user.active and user.check_password(request.form.get("password", "")):
+        password = request.form.get("password", "")
+        if user is not None and user.active and user.password_hash:
+            accepted = user.check_password(password)
+        else:
+            # As long as a wrong password takes: the time must not tell whether the address
+            # has an account (or one without a password, or a deactivated one).
+            accepted = check_decoy_password(password)
+        if accepted and user is not None:
             login_user(user)
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")) or url_for("catalogue.home"))

@@ -163,18 +163,21 @@ class TicketListQuery(_In):
 
 # Answers ----------------------------------------------------------------------------------
 
-def _nullable_code(path: str) -> fields.Function:
+def _nullable_code(path: str, description: str | None = None) -> fields.Function:
     def get(obj: Any) -> str | None:
         for part in path.split("."):
             obj = getattr(obj, part, None)
         return obj
 
-    return fields.Function(get, metadata={"type": "string", "nullable": True})
+    return fields.Function(get, metadata={"type": "string", "nullable": True,
+                                          **({"description": description} if description else {})})
 
 
 # What a ticket's requester does not see of it, as in the portal: its SLA state and due
 # time come from every running clock, a group's OLA and a vendor's contract among them.
-STAFF_ONLY = ("sla_due_at", "sla_state")
+# A requester reads staff by their names, as in the portal and the mails, not their
+# addresses; and no SLA times, which may be a group's OLA or a vendor's.
+STAFF_ONLY = ("sla_due_at", "sla_state", "assignee")
 
 
 class TicketOut(Schema):
@@ -190,7 +193,8 @@ class TicketOut(Schema):
     owner_group = fields.String(attribute="owner_group.code")
     assigned_group = fields.String(attribute="assigned_group.code")
     tier = fields.Integer(attribute="assigned_group.tier")
-    assignee = _nullable_code("assignee.email")
+    assignee = _nullable_code("assignee.email", "Staff only: the assignee's address.")
+    assignee_name = _nullable_code("assignee.name")
     requester = fields.String(attribute="requester.email")
     confidential = fields.Boolean()
     channel = fields.String()
@@ -249,11 +253,23 @@ class AttachmentOut(Schema):
 
 class MessageOut(Schema):
     id = fields.Integer()
-    author = _nullable_code("author.email")
+    author = _nullable_code("author.email", "The author's address; for a requester, only "
+                                            "their own, null for staff's messages.")
+    author_name = _nullable_code("author.name")
     internal = fields.Boolean()
     body = fields.String()
     created_at = fields.AwareDateTime()
     attachments = fields.List(fields.Nested(AttachmentOut))
+
+
+class RequestersMessageOut(MessageOut):
+    """A message as its ticket's requester reads it: staff by name only."""
+
+    @post_dump(pass_original=True)
+    def _staff_by_name(self, data: dict[str, Any], message: Any, **_kwargs: Any) -> dict[str, Any]:
+        if message.author_id != message.ticket.requester_id:
+            data["author"] = None
+        return data
 
 
 class ServiceOut(Schema):

@@ -52,9 +52,11 @@ TICKET_OUT = schemas.TicketOut()
 REQUESTERS_TICKET_OUT = schemas.TicketOut(exclude=schemas.STAFF_ONLY)
 TICKET_EVENT_REQUEST = schemas.TicketEventRequest()
 MESSAGES_OUT = schemas.MessageOut(many=True)
+REQUESTERS_MESSAGES_OUT = schemas.RequestersMessageOut(many=True)
 MESSAGE_FORM = schemas.MessageForm()
 MESSAGE_CREATE = schemas.MessageCreate()
 MESSAGE_OUT = schemas.MessageOut()
+REQUESTERS_MESSAGE_OUT = schemas.RequestersMessageOut()
 INTAKE_OUT = schemas.IntakeOut()
 
 
@@ -227,7 +229,8 @@ def _messages_of(ticket: Ticket, access: Access) -> list[Any]:
 @bp.get("/tickets/<reference>/messages")
 def messages_list(reference: str) -> Response:
     ticket, access = visible_ticket(reference)
-    return answer(MESSAGES_OUT, _messages_of(ticket, access), ticket=ticket)
+    return answer(MESSAGES_OUT if access else REQUESTERS_MESSAGES_OUT,
+                  _messages_of(ticket, access), ticket=ticket)
 
 
 def _message_input() -> tuple[dict[str, Any], list[Any]]:
@@ -273,7 +276,8 @@ def message_create(reference: str) -> Response:
         db.session.rollback()
         raise ApiProblem.from_domain(409, exc, allowed_events=_allowed(
             ticket, access, _requester_events(ticket))) from exc
-    return answer(MESSAGE_OUT, message, 201, ticket, commit_first=True)
+    return answer(MESSAGE_OUT if access else REQUESTERS_MESSAGE_OUT, message, 201, ticket,
+                  commit_first=True)
 
 
 @bp.get("/tickets/<reference>/attachments/<int:attachment_id>")

@@ -25,6 +25,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from helpdesk.accounts.models import User
+from helpdesk.accounts.permissions import Access, staff_access
 from helpdesk.app import LOCALES
 from helpdesk.config import Settings
 from helpdesk.core.bulk import id_of
@@ -141,7 +142,10 @@ def ticket_url(ticket: Ticket, recipient: User, settings: Settings) -> str | Non
     page for staff; none when the site's address is not set."""
     if not settings.base_url:
         return None
-    where = "agent" if recipient.is_staff else "portal"
+    # Staff get the agent's page of a ticket they may see as staff; of their own ticket
+    # outside their groups, the portal's, where they read it as its requester.
+    as_staff = recipient.is_staff and staff_access(recipient, ticket) != Access.NONE
+    where = "agent" if as_staff else "portal"
     return f"{settings.base_url}/{where}/tickets/{ticket.reference}"
 
 

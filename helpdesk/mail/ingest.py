@@ -311,7 +311,9 @@ def _new_ticket(inbound: InboundMail, parsed: ParsedMail, *, mailbox: Mailbox | 
         ticket = create_ticket(requester=requester, service=mailbox.service, subject=subject[:200],
                                description=description, impact=MAIL_IMPACT, urgency=MAIL_URGENCY,
                                now=now, settings=settings, channel=Channel.EMAIL, uploads=uploads,
-                               routed_by=routed_by, origin_message_id=inbound.message_id)
+                               routed_by=routed_by, origin_message_id=inbound.message_id,
+                               # It carries the old ticket's subject and quotes its text.
+                               confidential=follow_up_of is not None and follow_up_of.confidential)
     except DomainError as exc:  # e.g. the mailbox's service is retired
         _quarantine(inbound, f"no ticket could be created: {exc}")
         return

@@ -43,6 +43,9 @@ class Recorded:
 STAFF_ONLY_KINDS = frozenset({
     "noted", "consulted", "consultation_answered", "consultation_closed", "priority_raised",
     "mail_note", "mail_bounced",
+    # The exchange with a vendor: that the ticket went to one, and came back, is the
+    # requester's to know; each mail, and the vendor's own case number, are not.
+    "written_to_vendor", "vendor_replied", "vendor_case_number",
 })
 # ...and the reason of every step but these, whose reason is written to the requester (the
 # resolution, why an order was refused) or by the helpdesk itself (why it was routed). An

@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from helpdesk.accounts.models import User
 from helpdesk.catalogue.forms import load_named_answers
 from helpdesk.catalogue.models import RequestFormAnswers, Service
-from helpdesk.catalogue.queries import UNKNOWN_SERVICE, service_to_order
+from helpdesk.catalogue.queries import ON_PORTAL, UNKNOWN_SERVICE, service_to_order
 from helpdesk.config import Settings
 from helpdesk.core import bulk
 from helpdesk.core.errors import DomainError, StaleTicket
@@ -155,7 +155,9 @@ def service_for_new_ticket(code: str, requester: User, ticket_type: TicketType, 
     """The service a ticket request names by its code, checked as ``create_ticket`` checks
     it; DomainError says why not. ``find`` looks the code up (a batch passes what it read)."""
     service = find(code)
-    if service is None:
+    # A proposed service is staff's to know of: to a requester it is as if it did not exist,
+    # as in the portal and GET /services, not named in a refusal.
+    if service is None or (service.lifecycle not in ON_PORTAL and not requester.is_staff):
         raise DomainError(UNKNOWN_SERVICE, code=code)
     check_may_create(service, requester, ticket_type)
     return service

@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from helpdesk.accounts import models as accounts_models
 from helpdesk.accounts.models import User
 from helpdesk.extensions import db
 from helpdesk.tickets.attachments import Upload
@@ -134,6 +135,27 @@ def test_wrong_password_and_unknown_address_get_the_same_generic_refusal(app, or
         assert page.doc.one(id="password").attrs.get("value") is None  # never echoed
     assert Page(answers[0]).field_value("email") == org.requester.email
     assert client.get("/portal").status_code == 302  # still not logged in
+
+
+def test_a_refused_login_checks_a_password_whether_or_not_the_address_has_an_account(
+        app, org, factory, session, monkeypatch):
+    # The time a refusal takes is the password check's: every refusal makes exactly one,
+    # so how long it took tells nobody which addresses have accounts.
+    checks: list[str] = []
+    real = accounts_models.check_password_hash
+    monkeypatch.setattr(accounts_models, "check_password_hash",
+                        lambda stored, given: checks.append(given) or real(stored, given))
+    gone = factory.user(name="Slutat Nyligen")
+    gone.active = False
+    by_mail = factory.user(name="Bara Epost")
+    by_mail.password_hash = None
+    session.commit()
+    client = person(app)
+    for email in (org.requester.email, "nobody@test.example", gone.email, by_mail.email):
+        checks.clear()
+        response = client.post("/login", data={"email": email, "password": "fel-lösenord"})
+        assert response.status_code == 401
+        assert checks == ["fel-lösenord"], email
 
 
 @pytest.mark.parametrize("target, expected", [

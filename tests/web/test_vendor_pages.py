@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from helpdesk.mail.ingest import receive
 from helpdesk.vendors.models import HandoffStatus
-from helpdesk.vendors.operations import hand_off_to_vendor, handoffs, vendor_solved
+from helpdesk.vendors.operations import (
+    hand_off_to_vendor,
+    handoffs,
+    record_vendor_reply,
+    vendor_solved,
+    write_to_vendor,
+)
 from tests.integration.mail.builders import mail
 from tests.web.helpers import get, person, post
 
@@ -150,11 +156,19 @@ def test_the_requester_reads_that_a_vendor_helped_but_none_of_what_staff_wrote_t
                        message="Kundens lösenord är hunter2, prova det.", now=now,
                        settings=settings)
     [handoff] = handoffs(v.ticket)
+    write_to_vendor(handoff, actor=v.org.level2_agent, body="Något nytt?", now=now,
+                    settings=settings)
+    record_vendor_reply(handoff, body="Vi tittar.", now=now, settings=settings,
+                        sender="support@acme.example", case_number="ACME-77777")
     vendor_solved(handoff, actor=v.org.level2_agent, note="Vi bytte disk i servern i smyg.",
                   now=now, settings=settings)
     portal = get(person(app, v.org.requester), f"/portal/tickets/{v.ticket.reference}")
     history = portal.history()
-    assert any("Acme AB" in line for line in history)
+    assert any("Acme AB" in line for line in history)  # that a vendor had it, and gave it back
+    # Not each mail to and from it, nor its own case number.
+    assert not any("Written to the vendor" in line or "The vendor replied" in line
+                   for line in history)
+    assert "ACME-77777" not in portal.html
     # Both texts are internal notes on the agent's page, and the reasons of the two steps.
     assert "hunter2" not in portal.html and "i smyg" not in portal.html
     agent_page = get(person(app, v.org.level2_agent), f"/agent/tickets/{v.ticket.reference}")

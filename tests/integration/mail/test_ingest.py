@@ -131,6 +131,19 @@ def test_a_reply_to_a_ticket_closed_too_long_ago_opens_a_new_linked_ticket(
         new.reference]
 
 
+def test_the_follow_up_of_a_confidential_ticket_is_confidential_too(
+        factory, org, mailbox, now, settings):
+    secret = factory.ticket(org.requester, org.service, now, confidential=True)
+    take_ticket(secret, actor=org.local_agent, now=now, settings=settings)
+    resolve_ticket(secret, actor=org.local_agent, note="Klart.", now=now, settings=settings)
+    later = now + timedelta(days=settings.reopen_days + 30)
+    received = get(mail(sender=org.requester.email, subject=f"Re: [{secret.reference}] Lönen"),
+                   mailbox, later, settings)
+    new = db.session.scalars(select(Ticket).where(Ticket.reference == received.ticket_reference)).one()
+    # It carries the old subject and quotes its text: it is read by the same few.
+    assert new.confidential
+
+
 def test_a_resolved_ticket_reopens_when_the_requester_replies_in_time(
         org, ticket, mailbox, now, settings):
     take_ticket(ticket, actor=org.local_agent, now=now, settings=settings)

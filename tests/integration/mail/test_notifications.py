@@ -329,6 +329,16 @@ def test_mails_link_to_the_ticket_where_the_recipient_reads_it(mailed, sla_org, 
     assert f"{settings.base_url}/agent/tickets/{mailed.reference}" in notice.body
 
 
+def test_staff_who_opened_a_ticket_outside_their_groups_are_linked_to_the_portal(
+        sla_org, factory, settings, now):
+    org = sla_org.org
+    own = factory.ticket(org.level3_agent, org.service, now, channel=Channel.EMAIL)
+    [ack] = outbox("acknowledgement")
+    # The agent's page of a ticket their groups do not work is 404 to them.
+    assert f"{settings.base_url}/portal/tickets/{own.reference}" in ack.body
+    assert "/agent/tickets/" not in ack.body
+
+
 def test_without_the_sites_address_mails_carry_no_link(sla_org, factory, settings, now):
     settings.base_url, site = "", settings.base_url
     try:

@@ -7,6 +7,7 @@ import io
 
 import pytest
 
+from helpdesk.catalogue.models import Lifecycle
 from helpdesk.extensions import db
 from helpdesk.tickets.attachments import Upload
 from tests.web.api.client import new_ticket
@@ -49,3 +50,35 @@ def test_files_sent_with_the_ticket_are_listed_and_downloaded_by_who_may_see_it(
         with apis[who].get(download) as response:
             assert response.data == b"\x89PNG bild"
     assert apis["other_requester"].get(download).status_code == 404
+
+
+def test_requesters_read_staff_by_name_as_in_the_portal_not_by_address(apis, org):
+    requester, desk = apis["requester"], apis["local_agent"]
+    reference = new_ticket(requester)["reference"]
+    desk.post(f"/tickets/{reference}/events", json={"event": "take"})
+    desk.post(f"/tickets/{reference}/messages", json={"body": "Vi tittar.", "internal": False})
+    requester.post(f"/tickets/{reference}/messages", json={"body": "Tack!"})
+
+    shown = requester.get(f"/tickets/{reference}").json
+    assert "assignee" not in shown and shown["assignee_name"] == org.local_agent.name
+    assert "assignee" not in requester.get("/tickets").json["items"][0]
+    messages = requester.get(f"/tickets/{reference}/messages").json
+    assert [(m["author"], m["author_name"]) for m in messages] == [
+        (None, org.local_agent.name), (org.requester.email, org.requester.name)]
+    # Staff read addresses, to tell colleagues apart.
+    assert desk.get(f"/tickets/{reference}").json["assignee"] == org.local_agent.email
+    assert desk.get(f"/tickets/{reference}/messages").json[0]["author"] == org.local_agent.email
+
+
+def test_a_service_the_portal_does_not_show_is_unknown_to_a_requester(apis, factory):
+    secret = factory.service(lifecycle=Lifecycle.PROPOSED, code="hemlig-fusion")
+    body = {"service": "hemlig-fusion", "subject": "Fråga", "description": "Hur går det?",
+            "impact": 2, "urgency": 2}
+    for headers in ({}, {"Prefer": "respond-async"}):
+        refused = apis["requester"].post("/tickets", json=body, headers=headers)
+        assert refused.status_code == 422
+        assert refused.json["errors"]["service"] == [
+            "There is no service with the code hemlig-fusion."]
+    # Staff know of it, and are told why not.
+    staff = apis["local_agent"].post("/tickets", json=body).json
+    assert secret.name in staff["errors"]["service"][0]
