@@ -33,6 +33,7 @@ TICKET_COLUMNS = (
     "id", "reference", "type", "subject", "description", "requester_id", "service_id",
     "impact", "urgency", "priority", "status", "owner_group_id", "assigned_group_id",
     "confidential", "channel", "created_at", "updated_at", "resolved_at", "version",
+    "public_version", "public_updated_at",
 )
 EVENT_COLUMNS = ("ticket_id", "at", "kind", "to_status", "to_group_id", "details")
 
@@ -92,13 +93,14 @@ def generate_tickets(count: int, *, year: int = 2026, seed: int = 42) -> int:
             resolved = (created + timedelta(hours=rng.randint(1, 200))
                         if status in ("resolved", "closed") else None)
             created_at = stamp(created)
+            changed_at = stamp(resolved) or created_at
             tickets.append((
                 ticket_id, f"HD-{year}-{number:06d}",
                 "incident" if rng.random() < 0.7 else "service_request",
                 f"Generated ticket {number}", "Generated for a benchmark.",
                 rng.choice(requesters), rng.choice(services), impact, urgency,
                 DEFAULT_MATRIX[impact - 1][urgency - 1], status, owner, assigned, False, "web",
-                created_at, stamp(resolved) or created_at, stamp(resolved), 1,
+                created_at, changed_at, stamp(resolved), 1, 1, changed_at,
             ))
             events.append((ticket_id, created_at, "created", "new", None, details))
             events.append((ticket_id, created_at, "routed", None, owner, details))

@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
+from helpdesk.api.auth import api_user
 from helpdesk.api.problems import LOST_RACE, ApiProblem
 from helpdesk.core.concurrency import is_lost_race
 from helpdesk.core.errors import InvalidInput, StaleTicket
@@ -70,8 +71,14 @@ def invalid(exc: InvalidInput) -> ApiProblem:
     return ApiProblem(422, "Please correct the fields named in errors.", errors=exc.errors)
 
 
+def version_seen(ticket: Ticket) -> int:
+    """The version the caller reads and sends back: staff the ticket's own, a requester
+    that of what they can see (an internal note moves the one and not the other)."""
+    return ticket.version if api_user().is_staff else ticket.public_version
+
+
 def etag(ticket: Ticket) -> str:
-    return f'"{ticket.version}"'
+    return f'"{version_seen(ticket)}"'
 
 
 def check_if_match(ticket: Ticket) -> None:
@@ -82,8 +89,8 @@ def check_if_match(ticket: Ticket) -> None:
     # A weak tag, W/"3", counts as "3": a proxy that compresses answers (nginx's gzip) makes
     # the ETag weak, and the version it names is exact all the same.
     tags = {t.strip().removeprefix("W/").strip('"') for t in header.split(",")}
-    if "*" not in tags and str(ticket.version) not in tags:
-        raise ApiProblem(412, f"The ticket has changed: it is at version {ticket.version}. "
+    if "*" not in tags and str(version_seen(ticket)) not in tags:
+        raise ApiProblem(412, f"The ticket has changed: it is at version {version_seen(ticket)}. "
                               "Fetch it again and retry.", headers={"ETag": etag(ticket)})
 
 

@@ -39,6 +39,10 @@ _SORTS: dict[str, tuple[Any, bool]] = {
     "updated": (Ticket.updated_at, True),
     "-updated": (Ticket.updated_at, False),
 }
+# A requester's list by change time is by the last change they can see (schemas.
+# RequestersTicketOut): an internal note must not bring a ticket to the top of it.
+_REQUESTERS_SORTS = {**_SORTS, "updated": (Ticket.public_updated_at, True),
+                     "-updated": (Ticket.public_updated_at, False)}
 
 
 @dataclass(frozen=True)
@@ -155,9 +159,10 @@ def list_tickets(user: User, q: dict[str, Any]) -> Page:
     if q["sla_state"]:
         query = query.where(Ticket.sla_state.is_(None) if q["sla_state"] == "none"
                             else Ticket.sla_state == q["sla_state"])
+    changed_at = Ticket.updated_at if user.is_staff else Ticket.public_updated_at
     if q["updated_since"]:
-        query = query.where(Ticket.updated_at >= q["updated_since"])
-    column, ascending = _SORTS[q["sort"]]
+        query = query.where(changed_at >= q["updated_since"])
+    column, ascending = (_SORTS if user.is_staff else _REQUESTERS_SORTS)[q["sort"]]
     key = _list_key(q)
     if q["cursor"]:
         query = query.where(_after(column, ascending, *_decode(q["cursor"], column, key)))

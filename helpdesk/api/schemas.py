@@ -200,17 +200,32 @@ class TicketOut(Schema):
     channel = fields.String()
     resolution = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime(metadata={
+        "description": "The last change; for a requester, the last change they can see."})
     resolved_at = fields.AwareDateTime(allow_none=True)
     closed_at = fields.AwareDateTime(allow_none=True)
     sla_due_at = fields.AwareDateTime(allow_none=True, metadata={
         "description": "Staff only: the earliest due time of the ticket's running clocks."})
     sla_state = fields.String(allow_none=True, metadata={
         "description": "Staff only: ok, at_risk or breached, or null without running clocks."})
-    version = fields.Integer(metadata={"description": "Also the ETag; send it as If-Match."})
+    version = fields.Integer(metadata={"description": (
+        "Also the ETag; send it as If-Match. For a requester, the version of what they can "
+        "see: staff's internal notes and consultations do not move it.")})
     attachments = fields.List(fields.Nested("AttachmentOut"),
                               attribute="description_attachments", metadata={
         "description": "The files sent with the ticket itself; each message lists its own."})
+
+
+class RequestersTicketOut(TicketOut):
+    """A ticket as a requester reads it: its version and change time are those of what
+    they can see (Ticket.public_version), so staff's internal work shows in neither."""
+
+    updated_at = fields.AwareDateTime(attribute="public_updated_at")
+    version = fields.Integer(attribute="public_version",
+                             metadata={"description": "Also the ETag; send it as If-Match."})
+
+    class Meta:
+        exclude = STAFF_ONLY
 
 
 class WebhookTicket(TicketOut):
@@ -240,6 +255,10 @@ class TicketPage(Schema):
                 for name in STAFF_ONLY:
                     shown.pop(name, None)
         return data
+
+
+class RequestersTicketPage(TicketPage):
+    items = fields.List(fields.Nested(RequestersTicketOut))
 
 
 class AttachmentOut(Schema):

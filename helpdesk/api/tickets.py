@@ -47,9 +47,11 @@ NO_TICKET = "No such ticket, or you may not see it."
 # Made once: a schema keeps nothing between loads and dumps, and making one copies every field.
 TICKET_LIST_QUERY = schemas.TicketListQuery()
 TICKET_PAGE = schemas.TicketPage()
+REQUESTERS_TICKET_PAGE = schemas.RequestersTicketPage()
 TICKET_CREATE = schemas.TicketCreate()
 TICKET_OUT = schemas.TicketOut()
-REQUESTERS_TICKET_OUT = schemas.TicketOut(exclude=schemas.STAFF_ONLY)
+STAFF_AS_REQUESTER_OUT = schemas.TicketOut(exclude=schemas.STAFF_ONLY)
+REQUESTERS_TICKET_OUT = schemas.RequestersTicketOut()
 TICKET_EVENT_REQUEST = schemas.TicketEventRequest()
 MESSAGES_OUT = schemas.MessageOut(many=True)
 REQUESTERS_MESSAGES_OUT = schemas.RequestersMessageOut(many=True)
@@ -61,8 +63,11 @@ INTAKE_OUT = schemas.IntakeOut()
 
 
 def ticket_out(access: Access) -> schemas.TicketOut:
-    """The ticket as this caller sees it: as staff, or as its requester (schemas.STAFF_ONLY)."""
-    return TICKET_OUT if access else REQUESTERS_TICKET_OUT
+    """The ticket as this caller sees it: as staff, or as its requester (schemas.STAFF_ONLY);
+    staff on their own ticket read its own version (http.version_seen)."""
+    if access:
+        return TICKET_OUT
+    return STAFF_AS_REQUESTER_OUT if api_user().is_staff else REQUESTERS_TICKET_OUT
 
 
 def visible_ticket(reference: str) -> tuple[Ticket, Access]:
@@ -80,7 +85,7 @@ def visible_ticket(reference: str) -> tuple[Ticket, Access]:
 @bp.get("/tickets")
 def tickets_list() -> Response:
     page = list_tickets(api_user(), load_query(TICKET_LIST_QUERY))
-    return answer(TICKET_PAGE, page)
+    return answer(TICKET_PAGE if api_user().is_staff else REQUESTERS_TICKET_PAGE, page)
 
 
 @bp.post("/tickets")

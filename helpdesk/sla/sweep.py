@@ -78,7 +78,8 @@ def sweep(*, now: datetime, settings: Settings, worker: str, limit: int = BATCH)
 
 
 # What an effect may change on a ticket and still be written with the others (below).
-_PRIORITY_CHANGE = frozenset({"priority", "sla_due_at", "sla_state", "updated_at", "updated_by"})
+_PRIORITY_CHANGE = frozenset({"priority", "sla_due_at", "sla_state", "updated_at", "updated_by",
+                              "public_version", "public_updated_at"})
 
 
 def _write_raised_priorities(tickets: Iterable[Ticket]) -> None:
@@ -96,7 +97,9 @@ def _write_raised_priorities(tickets: Iterable[Ticket]) -> None:
             raised.append(ticket)
             rows.append({"ticket_id": ticket.id, "seen": ticket.version, "next": ticket.version + 1,
                          "priority": ticket.priority, "due": ticket.sla_due_at,
-                         "state": ticket.sla_state, "at": ticket.updated_at})
+                         "state": ticket.sla_state, "at": ticket.updated_at,
+                         "public_version": ticket.public_version,
+                         "public_at": ticket.public_updated_at})
     if not rows:
         return
     table = Ticket.__table__
@@ -106,7 +109,9 @@ def _write_raised_priorities(tickets: Iterable[Ticket]) -> None:
             .where(table.c.id == bindparam("ticket_id"), table.c.version == bindparam("seen"))
             .values(version=bindparam("next"), priority=bindparam("priority"),
                     sla_due_at=bindparam("due"), sla_state=bindparam("state"),
-                    updated_at=bindparam("at"), updated_by_id=None), rows).rowcount
+                    updated_at=bindparam("at"), updated_by_id=None,
+                    public_version=bindparam("public_version"),
+                    public_updated_at=bindparam("public_at")), rows).rowcount
     if written != len(rows):
         raise StaleDataError(f"{len(rows) - written} of {len(rows)} tickets were saved by someone "
                              "else while the sweep raised their priority")

@@ -61,6 +61,12 @@ def shown_to_requester(kind: str) -> bool:
     return kind not in STAFF_ONLY_KINDS and not kind.startswith("sla_")
 
 
+def changes_what_requester_sees(kind: str) -> bool:
+    """A step in the requester's history, or one that changes what they read of the ticket
+    without a line of its own there (a priority the SLA raised)."""
+    return shown_to_requester(kind) or kind == "priority_raised"
+
+
 Listener = Callable[[Recorded], None]
 _listeners: dict[Listener, frozenset[str]] = {}
 
@@ -89,6 +95,11 @@ def record(
     reason: str | None = None,
     **details: Any,
 ) -> None:
+    if changes_what_requester_sees(kind):
+        ticket.public_version = (ticket.public_version or 0) + 1
+        # Never back: a ticket made later from a request is changed as of its making,
+        # though its first steps are recorded as of the acceptance.
+        ticket.public_updated_at = max(ticket.public_updated_at or now, now)
     row = {
         "at": now,
         "kind": kind,

@@ -80,6 +80,11 @@ class Ticket(db.Model):  # type: ignore[name-defined]
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The same for what its requester can see (tickets.history.changes_what_requester_sees):
+    # an internal note moves version and updated_at, not these, so the requester's API
+    # answers (their ETag, updated_at, updated_since) say nothing of staff's own work.
+    public_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    public_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The nearest due time of the ticket's running clocks and whether any is at risk or
     # breached (ok, at_risk, breached; empty without an SLA): what queues sort and mark by.
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -232,6 +232,8 @@ def create_ticket(
             created_at=now,
             updated_at=made_at or now,
             updated_by=requester,
+            public_version=1,
+            public_updated_at=made_at or now,
         )
         # A new ticket has none of these yet; saying so spares a query (and a flush) for each
         # when the clocks, the notifications and the history read them. Set as loaded, not as

@@ -146,6 +146,8 @@ def test_a_raised_priority_is_a_change_the_helpdesk_made_at_the_sweeps_time(
     # Written so: a client syncing by updated_since sees it, and a page opened before is told
     # who changed the ticket and when.
     assert (assigned.priority, assigned.updated_at, assigned.updated_by) == (2, FR_DUE, None)
+    # The requester reads the new priority too, though not why: their change time moves.
+    assert assigned.public_updated_at == FR_DUE
     with pytest.raises(StaleTicket) as refused:
         check_version(assigned, opened_version)
     assert refused.value.params["time"] == FR_DUE
@@ -383,8 +385,9 @@ def test_raised_priorities_are_written_under_the_version_check(assigned, sla_org
 def test_a_raised_priority_moves_the_tickets_version_on_by_one(assigned, sla_org, settings):
     sla_org.policy.effects = {"breach": ["raise_priority"]}
     db.session.flush()
-    before = assigned.version
+    before, seen_before = assigned.version, assigned.public_version
     run(settings, FR_DUE)
     assert (assigned.priority, assigned.version) == (2, before + 1)
     db.session.expire(assigned)
     assert (assigned.priority, assigned.version) == (2, before + 1)  # as stored
+    assert assigned.public_version == seen_before + 1

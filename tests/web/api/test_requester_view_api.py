@@ -4,12 +4,17 @@ with the files sent with it."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from helpdesk.catalogue.models import Lifecycle
+from helpdesk.core.clock import utcnow
 from helpdesk.extensions import db
 from helpdesk.tickets.attachments import Upload
+from helpdesk.tickets.models import Ticket
+from helpdesk.tiers.operations import consult_group
 from tests.web.api.client import new_ticket
 
 
@@ -82,3 +87,50 @@ def test_a_service_the_portal_does_not_show_is_unknown_to_a_requester(apis, fact
     # Staff know of it, and are told why not.
     staff = apis["local_agent"].post("/tickets", json=body).json
     assert secret.name in staff["errors"]["service"][0]
+
+
+def test_staff_work_the_requester_cannot_see_moves_neither_their_etag_nor_change_time(
+        apis, org):
+    requester, desk = apis["requester"], apis["local_agent"]
+    reference = new_ticket(requester)["reference"]
+    desk.post(f"/tickets/{reference}/events", json={"event": "take"})
+    seen = requester.get(f"/tickets/{reference}")
+    staff_seen = desk.get(f"/tickets/{reference}").json
+    ticket = db.session.scalars(select(Ticket).where(Ticket.reference == reference)).one()
+
+    desk.post(f"/tickets/{reference}/messages", json={"body": "Kollar servern.", "internal": True})
+    consult_group(ticket, group=org.level2, actor=org.local_agent, question="Vet ni?",
+                  now=utcnow())
+    db.session.flush()
+
+    again = requester.get(f"/tickets/{reference}")
+    assert again.headers["ETag"] == seen.headers["ETag"]
+    assert (again.json["version"], again.json["updated_at"]) == (
+        seen.json["version"], seen.json["updated_at"])
+    assert requester.get("/tickets", query_string={
+        "updated_since": seen.json["updated_at"]}).json["items"] == [again.json]
+    later = {"updated_since": (ticket.updated_at - timedelta(microseconds=1)).isoformat()}
+    assert requester.get("/tickets", query_string=later).json["items"] == []
+    # A reply written on the page as it was is taken: nothing it could see had changed.
+    reply = requester.post(f"/tickets/{reference}/messages", json={"body": "Tack."},
+                           headers={"If-Match": seen.headers["ETag"]})
+    assert reply.status_code == 201
+    assert reply.headers["ETag"] != seen.headers["ETag"]
+    # Staff's version follows every change, their own notes too.
+    assert desk.get(f"/tickets/{reference}").json["version"] > staff_seen["version"] + 1
+
+
+def test_a_change_the_requester_can_see_makes_their_stale_etag_412(apis):
+    requester, desk = apis["requester"], apis["local_agent"]
+    reference = new_ticket(requester)["reference"]
+    seen = requester.get(f"/tickets/{reference}")
+    desk.post(f"/tickets/{reference}/events", json={"event": "take"})
+    desk.post(f"/tickets/{reference}/messages", json={"body": "Vi tittar.", "internal": False})
+    stale = requester.post(f"/tickets/{reference}/messages", json={"body": "Hallå?"},
+                           headers={"If-Match": seen.headers["ETag"]})
+    assert stale.status_code == 412
+    now_at = requester.get(f"/tickets/{reference}")
+    assert stale.headers["ETag"] == now_at.headers["ETag"]
+    assert now_at.json["updated_at"] > seen.json["updated_at"]
+    assert [t["reference"] for t in requester.get(
+        "/tickets", query_string={"sort": "-updated"}).json["items"]] == [reference]
