@@ -1,10 +1,15 @@
 """Sending queued deliveries: signed POSTs, retried with growing pauses, then given up.
 
-Each request carries ``X-Helpdesk-Signature: t=<unix time>,v1=<hex>``, where ``v1`` is
-HMAC-SHA256 with the subscription's secret over ``"<t>." + body``; a receiver
-recomputes it and refuses old timestamps, so a captured request cannot be replayed
-later. ``t`` is read as each post goes out, not when the run began: a run behind slow
-receivers lasts minutes, and its later posts would fail the receiver's age check.
+Each request carries ``X-Helpdesk-Delivery: <id>`` (the same on every retry) and
+``X-Helpdesk-Signature: t=<unix time>,v1=<hex>``, where ``v1`` is HMAC-SHA256 with the
+subscription's secret over ``"<t>.<id>." + body``. A receiver recomputes it and refuses
+old timestamps, so a captured request can be neither replayed later nor, while it is
+recent, replayed under another delivery id (which the receiver would not drop as a
+repeat). ``t`` is read as each post goes out, not when the run began: a run behind slow
+receivers lasts a while, and its later posts would fail the receiver's age check.
+
+Deliveries are not in order: a failed one waits for its retry while later ones for the
+same ticket go out. A receiver orders by the payload's ``occurred_at``.
 
 Several schedulers may send at once (a lease taken over while its old holder is still
 posting). Each delivery is claimed before its post: ``next_attempt_at`` is moved
@@ -20,10 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
 import json
-import urllib.error
-import urllib.request
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,24 +37,31 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from helpdesk.core.clock import utcnow
 from helpdesk.core.concurrency import write_intent
 from helpdesk.extensions import db
+from helpdesk.webhooks import http_post
 from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
 
 MAX_ATTEMPTS = 10  # 1, 2, 4 … minutes, at most an hour apart: about four hours in all
-TIMEOUT_SECONDS = 10
+# One run's posts (the scheduler's tick waits for them): after this, the rest wait for
+# the next run, so a batch of dead receivers cannot hold up the SLA sweep and the mail.
+RUN_SECONDS = 30
 BATCH = 100
-# How long a sender holds the delivery it posts: far longer than a post lasts (its
-# connect, each write and each read may wait TIMEOUT_SECONDS), short beside the retries.
+# How long a sender holds the delivery it posts: far longer than a post can last
+# (http_post.POST_DEADLINE_SECONDS), short beside the retries.
 CLAIM = timedelta(minutes=5)
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+# What is kept of an error: a receiver chooses its reason phrase and Location header,
+# and the delivery log shows them.
+ERROR_LENGTH = 300
+def sign(secret: str, timestamp: int, delivery: str, body: bytes) -> str:
+    """The X-Helpdesk-Signature header of a post: ``delivery`` is its X-Helpdesk-Delivery."""
+    signed = f"{timestamp}.{delivery}.".encode() + body
+    mac = hmac.new(secret.encode(), signed, hashlib.sha256)
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def verify(secret: str, header: str, body: bytes, *, now: datetime,
+def verify(secret: str, header: str, delivery: str, body: bytes, *, now: datetime,
            tolerance: timedelta = timedelta(minutes=5)) -> bool:
-    """What a receiver does (our tests do it too): the signature matches and is recent."""
+    """What a receiver does (our tests do it too): the signature matches this delivery id
+    and body, and is recent."""
     try:
         parts = dict(item.split("=", 1) for item in header.split(","))
         timestamp = int(parts["t"])
@@ -59,11 +69,15 @@ def verify(secret: str, header: str, body: bytes, *, now: datetime,
         return False
     if abs(now.timestamp() - timestamp) > tolerance.total_seconds():
         return False
-    return hmac.compare_digest(sign(secret, timestamp, body), header)
+    return hmac.compare_digest(sign(secret, timestamp, delivery, body), header)
 
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** (attempts - 1), 60))
+
+
+def shortened(error: str) -> str:
+    return error if len(error) <= ERROR_LENGTH else error[:ERROR_LENGTH - 1] + "…"
 
 
 @dataclass
@@ -87,34 +101,16 @@ class ClaimedDelivery:
     claimed_until: datetime
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # urllib would follow a 301-303 with a GET that carries no body, and the 200 at the
-    # end would count as delivered. A redirect is a failed post: the URL needs changing.
-    def redirect_request(self, *_args: object, **_kwargs: object) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def _post(delivery: ClaimedDelivery, sent_at: datetime) -> tuple[int | None, str | None]:
-    request = urllib.request.Request(delivery.url, data=delivery.body, method="POST", headers={
+    delivery_id = str(delivery.delivery_id)
+    return http_post.post(delivery.url, delivery.body, {
         "Content-Type": "application/json",
         "User-Agent": "helpdesk-webhooks/1",
         "X-Helpdesk-Event": delivery.event,
-        "X-Helpdesk-Delivery": str(delivery.delivery_id),
-        "X-Helpdesk-Signature": sign(delivery.secret, int(sent_at.timestamp()), delivery.body),
+        "X-Helpdesk-Delivery": delivery_id,
+        "X-Helpdesk-Signature": sign(delivery.secret, int(sent_at.timestamp()), delivery_id,
+                                     delivery.body),
     })
-    try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            return response.status, None
-    except urllib.error.HTTPError as exc:
-        moved = exc.headers.get("Location") if 300 <= exc.code < 400 else None
-        return exc.code, f"HTTP {exc.code} {exc.reason}" + (f" -> {moved}" if moved else "")
-    except (urllib.error.URLError, OSError) as exc:
-        return None, str(getattr(exc, "reason", exc))
-    except (http.client.HTTPException, ValueError) as exc:  # e.g. an answer that is not HTTP
-        return None, f"{type(exc).__name__}: {exc}"
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -160,7 +156,8 @@ def _record(delivery: ClaimedDelivery, status: int | None, error: str | None, en
     """The post's outcome, which also ends the claim; its times from when the post ended."""
     attempts = delivery.attempts + 1
     outcome: dict[str, Any] = {"attempts": attempts, "last_status": status,
-                               "last_error": error, "next_attempt_at": None}
+                               "last_error": None if error is None else shortened(error),
+                               "next_attempt_at": None}
     if status is not None and 200 <= status < 300:
         outcome.update(delivered_at=ended, last_error=None)
         counted = "delivered"
@@ -182,9 +179,10 @@ def _record(delivery: ClaimedDelivery, status: int | None, error: str | None, en
 
 
 def send_due(*, clock: Callable[[], datetime] = utcnow, now: datetime | None = None,
-             limit: int = BATCH) -> SendResult:
+             limit: int = BATCH, seconds: float = RUN_SECONDS) -> SendResult:
     """Post what is due, oldest first, up to ``limit`` deliveries; each claim and each
-    outcome is committed at once.
+    outcome is committed at once. No new post begins once ``seconds`` have passed (its
+    callers wait for the run): what is left is due at the next run, its attempts unused.
 
     ``clock`` is read for each claim, each signature and each outcome. ``now`` fixes one
     time for the whole run instead (a test stepping through the retries). A stopped
@@ -192,6 +190,8 @@ def send_due(*, clock: Callable[[], datetime] = utcnow, now: datetime | None = N
     fixed = now
     read = clock if fixed is None else lambda: fixed
     result = SendResult()
+    # Real time, whatever ``clock`` says: it is the caller's wait that is bounded.
+    stop_at = time.monotonic() + seconds
     # On SQLite each claim and outcome begins with the write lock (BEGIN IMMEDIATE): a
     # read first would make a snapshot that another writer's commit leaves unwritable.
     token = write_intent.set(True)
@@ -200,6 +200,8 @@ def send_due(*, clock: Callable[[], datetime] = utcnow, now: datetime | None = N
         # so that the claim begins one of its own, with the write lock.
         db.session.commit()
         for _ in range(limit):
+            if time.monotonic() >= stop_at:
+                break
             delivery = claim_next(read())
             if delivery is None:
                 break

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
+import idna
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -17,6 +19,26 @@ from helpdesk.webhooks.events import EVENTS
 from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
 
 ADDRESS = N_("Give an http:// or https:// address.")
+CREDENTIALS = N_("The address may not contain a user name or password.")
+BACKSLASH = N_("The address may not contain a backslash (\\).")
+HOST_NAME = N_("The address's host name is not a valid domain name.")
+# What DNS and the Host header take (an underscore too, as in some internal names), a
+# label at a time: 1 to 63 characters.
+_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
+# Every printable ASCII character stays as it is (a %-escape already typed too): only
+# what is not ASCII is escaped, which http.client could not send.
+_KEPT = "".join(chr(code) for code in range(0x21, 0x7F))
+# An address's scheme and what comes before an "@" in its authority (as urlsplit reads it:
+# up to the first "/", "?" or "#").
+_USER_INFO = re.compile(r"^([^:/?#]+://)[^/?#]*@")
+
+
+class UnusableAddress(ValueError):
+    """An address no delivery could be posted to; ``message`` says why (to translate)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def add_subscription(*, name: str, url: str, events: list[str], now: datetime,
@@ -29,8 +51,10 @@ def add_subscription(*, name: str, url: str, events: list[str], now: datetime,
         errors["name"] = [TOO_LONG]
     elif (problem := _unstorable(name)) is not None:
         errors["name"] = [problem]
-    if (problem := _address_problem(url)) is not None:
-        errors["url"] = [problem]
+    try:
+        url = deliverable_address(url)
+    except UnusableAddress as exc:
+        errors["url"] = [exc.message]
     if not events or any(e not in EVENTS for e in events):
         errors["events"] = [N_("Choose at least one event.")]
     if errors:
@@ -51,21 +75,56 @@ def _unstorable(text: str) -> str | None:
     return None
 
 
-def _address_problem(url: str) -> str | None:
-    """Why deliveries could not be posted to ``url``, or None. Checked here, once, rather
-    than failing at every delivery."""
-    if len(url) > 500:  # the column's length: cut, it would be another address
-        return TOO_LONG
+def deliverable_address(url: str) -> str:
+    """``url`` as the sender posts to it: its host in IDNA (punycode), what is not ASCII in
+    its path and query %-escaped. Checked here, once, rather than failing at every delivery;
+    raises UnusableAddress."""
     if any(c.isspace() or not c.isprintable() for c in url):
-        return ADDRESS
+        raise UnusableAddress(ADDRESS)
+    # A browser reads a backslash as a slash: http://a\@b/ would be shown going to a, and
+    # posted to b.
+    if "\\" in url:
+        raise UnusableAddress(BACKSLASH)
     try:
         parts = urlsplit(url)
         port = parts.port  # ValueError when it is not a number from 0 to 65535
     except ValueError:  # e.g. "http://[::1/hook", an IPv6 address not closed
-        return ADDRESS
+        raise UnusableAddress(ADDRESS) from None
     if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
-        return ADDRESS
-    return None
+        raise UnusableAddress(ADDRESS)
+    # urllib takes no login from an address (its post would fail), and the page would show
+    # them to every administrator.
+    if "@" in parts.netloc:
+        raise UnusableAddress(CREDENTIALS)
+    host = _looked_up_name(parts.hostname)
+    netloc = host if port is None else f"{host}:{port}"
+    normalised = urlunsplit((parts.scheme, netloc, quote(parts.path, safe=_KEPT),
+                             quote(parts.query, safe=_KEPT), quote(parts.fragment, safe=_KEPT)))
+    if len(normalised) > 500:  # the column's length: cut, it would be another address
+        raise UnusableAddress(TOO_LONG)
+    return normalised
+
+
+def _looked_up_name(host: str) -> str:
+    """``host`` as DNS and the Host header take it (urlsplit has made it lower case)."""
+    if ":" in host:  # an IPv6 address, which urlsplit has checked
+        return f"[{host}]"
+    try:
+        # The current rules (IDNA 2008, UTS 46); too long or empty labels are refused.
+        name = host if host.isascii() else idna.encode(host, uts46=True).decode("ascii")
+    except UnicodeError:  # the idna package's errors are UnicodeErrors too
+        raise UnusableAddress(HOST_NAME) from None
+    # Checked after IDNA: its mapping may make a "." or an "@" of another character.
+    labels = name.lower().removesuffix(".").split(".")
+    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        raise UnusableAddress(HOST_NAME)
+    return name.lower()
+
+
+def shown_address(url: str) -> str:
+    """``url`` for the page: a user name and password in it (kept from before they were
+    refused) are not shown."""
+    return _USER_INFO.sub(r"\1…@", url)
 
 
 def set_active(subscription: WebhookSubscription, active: bool) -> None:

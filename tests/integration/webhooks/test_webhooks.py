@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -18,23 +22,51 @@ from helpdesk.extensions import db
 from helpdesk.sla.sweep import sweep_all
 from helpdesk.tickets.history import record
 from helpdesk.tiers.operations import escalate_ticket
+from helpdesk.webhooks import http_post
+from helpdesk.webhooks.http_post import TIMEOUT_SECONDS
 from helpdesk.webhooks.models import WebhookDelivery
-from helpdesk.webhooks.sender import CLAIM, MAX_ATTEMPTS, SendResult, send_due, verify
+from helpdesk.webhooks.sender import (
+    CLAIM,
+    ERROR_LENGTH,
+    MAX_ATTEMPTS,
+    SendResult,
+    send_due,
+    verify,
+)
 from helpdesk.webhooks.subscriptions import add_subscription, set_active
 from tests.conftest import NOW
 from tests.integration.conftest import Database
 from tests.integration.sla.checks import sthlm
 
 
+@dataclass(frozen=True)
+class Trickle:
+    """An answer whose ``first`` part is written at once and the rest a byte at a time,
+    ``every`` seconds apart: no read waits long, however long the whole answer takes."""
+
+    first: bytes
+    rest: bytes
+    every: float
+
+    def write(self, out: Any) -> None:
+        try:
+            out.write(self.first)
+            for byte in self.rest:
+                time.sleep(self.every)
+                out.write(bytes([byte]))
+        except OSError:  # the sender gave up and shut the connection
+            pass
+
+
 class Receiver:
     """Records every POST and when it arrived (by ``clock``); answers with the queued
-    statuses, then 204. A queued bytes value is written as the whole answer instead; a
-    redirect points at /landing. ``while_posting`` runs before each answer: where a slow
-    receiver takes its time."""
+    statuses, then 204. A queued bytes value is written as the whole answer instead, a
+    Trickle as it says; a redirect points at /landing. ``while_posting`` runs before each
+    answer: where a slow receiver takes its time."""
 
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
-        self.statuses: list[int | bytes] = []
+        self.statuses: list[int | bytes | Trickle] = []
         self.gets: list[str] = []
         self.clock: Callable[[], datetime] = utcnow
         self.while_posting: Callable[[], None] = lambda: None
@@ -44,11 +76,14 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append({"headers": dict(self.headers), "body": body,
-                                          "at": receiver.clock()})
+                                          "path": self.path, "at": receiver.clock()})
                 receiver.while_posting()
                 status = receiver.statuses.pop(0) if receiver.statuses else 204
-                if isinstance(status, bytes):
-                    self.wfile.write(status)
+                if isinstance(status, bytes | Trickle):
+                    if isinstance(status, Trickle):
+                        status.write(self.wfile)
+                    else:
+                        self.wfile.write(status)
                     self.close_connection = True
                     return
                 self.send_response(status)
@@ -148,13 +183,14 @@ def test_subscribed_events_are_posted_signed_after_the_change(factory, org, sett
         "from_tier": 1, "to_tier": 2}
     for n, sent in enumerate(receiver.received):
         headers = sent["headers"]
+        signature, delivery = headers["X-Helpdesk-Signature"], headers["X-Helpdesk-Delivery"]
         assert headers["X-Helpdesk-Event"] == receiver.json(n)["event"]
-        assert verify(subscription.secret, headers["X-Helpdesk-Signature"],
-                      sent["body"], now=NOW + timedelta(minutes=5))
-        assert not verify("another secret", headers["X-Helpdesk-Signature"],
-                          sent["body"], now=NOW + timedelta(minutes=5))
-        assert not verify(subscription.secret, headers["X-Helpdesk-Signature"],
-                          sent["body"] + b" ", now=NOW + timedelta(minutes=5))
+        assert verify(subscription.secret, signature, delivery, sent["body"],
+                      now=NOW + timedelta(minutes=5))
+        assert not verify("another secret", signature, delivery, sent["body"],
+                          now=NOW + timedelta(minutes=5))
+        assert not verify(subscription.secret, signature, delivery, sent["body"] + b" ",
+                          now=NOW + timedelta(minutes=5))
     assert all(d.state == "delivered" for d in deliveries())
     assert send_due(now=NOW + timedelta(hours=1)).delivered == 0  # never twice
 
@@ -164,10 +200,38 @@ def test_a_signature_is_refused_when_replayed_later(factory, org, receiver):
     factory.ticket(org.requester, org.service)
     send_due(now=NOW)
     sent = receiver.received[0]
-    header = sent["headers"]["X-Helpdesk-Signature"]
-    assert verify(subscription.secret, header, sent["body"], now=NOW)
-    assert not verify(subscription.secret, header, sent["body"],
+    header, delivery = sent["headers"]["X-Helpdesk-Signature"], sent["headers"]["X-Helpdesk-Delivery"]
+    assert verify(subscription.secret, header, delivery, sent["body"], now=NOW)
+    assert not verify(subscription.secret, header, delivery, sent["body"],
                       now=NOW + timedelta(hours=1))
+
+
+def test_a_signature_is_refused_when_replayed_under_another_delivery_id(factory, org, receiver):
+    subscription = add_subscription(name="x", url=receiver.url, events=["ticket.created"], now=NOW)
+    factory.ticket(org.requester, org.service)
+    factory.ticket(org.requester, org.service)
+    send_due(now=NOW)
+    first, second = receiver.received
+    header = first["headers"]["X-Helpdesk-Signature"]
+    assert verify(subscription.secret, header, first["headers"]["X-Helpdesk-Delivery"],
+                  first["body"], now=NOW)
+    # Within the age window, the captured post sent again as a delivery the receiver has
+    # not had yet: it would not be dropped as a repeat.
+    assert not verify(subscription.secret, header, second["headers"]["X-Helpdesk-Delivery"],
+                      first["body"], now=NOW)
+
+
+def test_a_receiver_checks_the_signature_by_the_documented_recipe(factory, org, receiver):
+    subscription = add_subscription(name="x", url=receiver.url, events=["ticket.created"], now=NOW)
+    factory.ticket(org.requester, org.service)
+    send_due(now=NOW)
+    [sent] = receiver.received
+    headers = sent["headers"]
+    parts = dict(part.split("=", 1) for part in headers["X-Helpdesk-Signature"].split(","))
+    # As the README tells a receiver: "<t>.<X-Helpdesk-Delivery>." and the body, as sent.
+    signed = f"{parts['t']}.{headers['X-Helpdesk-Delivery']}.".encode() + sent["body"]
+    expected = hmac.new(subscription.secret.encode(), signed, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(parts["v1"], expected)
 
 
 def test_a_failed_delivery_is_retried_with_growing_pauses(factory, org, receiver):
@@ -357,7 +421,8 @@ def test_a_post_after_a_slow_one_is_signed_when_it_is_sent(factory, org, receive
     for sent in receiver.received:
         header = sent["headers"]["X-Helpdesk-Signature"]
         assert abs(signed_at(header) - sent["at"].timestamp()) <= 1
-        assert verify(subscription.secret, header, sent["body"], now=sent["at"])
+        assert verify(subscription.secret, header, sent["headers"]["X-Helpdesk-Delivery"],
+                      sent["body"], now=sent["at"])
     assert [d.delivered_at for d in deliveries()] == [NOW + timedelta(minutes=10),
                                                       NOW + timedelta(minutes=20)]
 
@@ -430,3 +495,98 @@ def test_a_post_that_outlasts_its_claim_leaves_the_outcome_to_the_sender_that_to
         delivery = session.get(WebhookDelivery, queued)
         assert (delivery.state, delivery.attempts, delivery.last_status) == ("delivered", 1, 204)
         assert delivery.next_attempt_at is None
+
+
+# A 200 whose status line comes at once and whose header then trickles in over about 4 s:
+# cut off, its headers would look ended, and the post delivered.
+TRICKLED_200 = Trickle(b"HTTP/1.1 200 OK\r\n", b"X-Slowly: " + b"x" * 60 + b"\r\n\r\n",
+                       every=0.05)
+
+
+def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_deadline(
+        factory, org, receiver, monkeypatch):
+    monkeypatch.setattr(http_post, "POST_DEADLINE_SECONDS", 0.5)
+    add_subscription(name="x", url=receiver.url, events=["ticket.created"], now=NOW)
+    factory.ticket(org.requester, org.service)
+    receiver.statuses = [TRICKLED_200]
+
+    began = time.monotonic()
+    result = send_due(now=NOW)
+    took = time.monotonic() - began
+
+    assert took < 2  # well before the trickle's end: the deadline, not each read's timeout
+    assert (result.delivered, result.retrying) == (0, 1)
+    [delivery] = deliveries()
+    assert (delivery.state, delivery.attempts, delivery.last_status, delivery.last_error) == (
+        "retrying", 1, None, "No answer within 0.5 s.")
+    assert delivery.next_attempt_at == NOW + timedelta(minutes=1)
+
+
+def test_a_run_takes_no_new_delivery_once_its_time_is_spent(factory, org, receiver,
+                                                             monkeypatch):
+    monkeypatch.setattr(http_post, "POST_DEADLINE_SECONDS", 0.5)
+    add_subscription(name="x", url=receiver.url, events=["ticket.created"], now=NOW)
+    for _ in range(5):
+        factory.ticket(org.requester, org.service)
+    receiver.statuses = [TRICKLED_200] * 5
+
+    began = time.monotonic()
+    result = send_due(now=NOW, seconds=0.75)
+    took = time.monotonic() - began
+
+    # The first post ends at 0.5 s, within the run's time; the second, begun then, at 1 s.
+    assert result.retrying == 2 and took < 2
+    assert [(d.state, d.attempts) for d in deliveries()] == [("retrying", 1)] * 2 + [
+        ("queued", 0)] * 3  # not even claimed: due at the next run, no attempt used
+    receiver.statuses = []
+    assert send_due(now=NOW).delivered == 3
+
+
+@pytest.mark.parametrize("answer", [
+    b"HTTP/1.1 503 " + b"Busy " * 4000 + b"\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 302 Found\r\nLocation: /" + b"x" * 20000 + b"\r\nContent-Length: 0\r\n\r\n",
+])
+def test_what_a_receiver_says_is_kept_short(factory, org, receiver, answer):
+    add_subscription(name="x", url=receiver.url, events=["ticket.created"], now=NOW)
+    factory.ticket(org.requester, org.service)
+    receiver.statuses = [answer]
+
+    assert send_due(now=NOW).retrying == 1
+
+    [delivery] = deliveries()
+    assert delivery.last_error is not None and len(delivery.last_error) <= ERROR_LENGTH
+    assert delivery.last_error.startswith(("HTTP 503 Busy Busy", "HTTP 302 Found -> /xxx"))
+    assert delivery.last_error.endswith("…")
+
+
+def test_an_address_typed_with_other_characters_than_ascii_is_posted_as_typed(
+        factory, org, receiver):
+    # Fullwidth letters, as an input method may type them, are the same host name.
+    port = receiver.server.server_port
+    subscription = add_subscription(name="x", url=f"http://ＬＯＣＡＬＨＯＳＴ:{port}/hök?q=ä",
+                                    events=["ticket.created"], now=NOW)
+    assert subscription.url == f"http://localhost:{port}/h%C3%B6k?q=%C3%A4"
+    factory.ticket(org.requester, org.service)
+
+    assert send_due(now=NOW).delivered == 1
+
+    [sent] = receiver.received
+    assert sent["path"] == "/h%C3%B6k?q=%C3%A4"
+    assert sent["headers"]["Host"] == f"localhost:{port}"
+
+
+def test_a_receiver_that_never_ends_the_tls_handshake_is_cut_off_at_the_deadline(
+        factory, org, monkeypatch):
+    # TLS takes the connection over from the socket the deadline watches: it is still shut.
+    monkeypatch.setattr(http_post, "POST_DEADLINE_SECONDS", 0.5)
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # connected to, never answering
+        add_subscription(name="x", url=f"https://127.0.0.1:{silent.getsockname()[1]}/hook",
+                         events=["ticket.created"], now=NOW)
+        factory.ticket(org.requester, org.service)
+        began = time.monotonic()
+        assert send_due(now=NOW).retrying == 1
+        took = time.monotonic() - began
+
+    assert took < TIMEOUT_SECONDS / 2
+    [delivery] = deliveries()
+    assert (delivery.attempts, delivery.last_error) == (1, "No answer within 0.5 s.")
