@@ -267,6 +267,19 @@ def test_a_file_is_judged_by_its_name_whatever_type_the_client_declares(apis):
         assert ".pdf" in refused.json["detail"]  # what is taken, said with the refusal
 
 
+def test_an_empty_file_field_is_no_file_and_an_empty_file_is_one(apis):
+    reference = new_ticket(apis["requester"])["reference"]
+    # What a browser sends for a file input left empty: no name, no content.
+    blank = apis["requester"].post(
+        f"/tickets/{reference}/messages", content_type="multipart/form-data",
+        data={"body": "Utan fil", "attachments": [(io.BytesIO(b""), "")]})
+    assert (blank.status_code, blank.json["attachments"]) == (201, [])
+    empty = apis["requester"].post(
+        f"/tickets/{reference}/messages", content_type="multipart/form-data",
+        data={"body": "Tom logg", "attachments": [(io.BytesIO(b""), "tom.log")]})
+    assert [(a["filename"], a["size"]) for a in empty.json["attachments"]] == [("tom.log", 0)]
+
+
 def test_a_file_sent_under_another_field_is_refused_not_dropped(apis):
     reference = new_ticket(apis["requester"])["reference"]
     response = apis["requester"].post(
@@ -502,6 +515,9 @@ def test_a_download_answers_ranges_and_every_error_under_the_api_is_a_problem(ap
     url = f"/tickets/{reference}/attachments/{sent.json['attachments'][0]['id']}"
     with apis["requester"].get(url, headers={"Range": "bytes=0-4"}) as part:
         assert (part.status_code, part.data) == (206, b"rad 1")
+        # A file to save, never a page of ours, as in the portal.
+        assert part.headers["Content-Security-Policy"] == "sandbox"
+        assert part.headers["X-Content-Type-Options"] == "nosniff"
     with apis["requester"].get(url, headers={"Range": "bytes=500-600"}) as beyond:
         assert beyond.status_code == 416
         assert beyond.content_type == "application/problem+json"
