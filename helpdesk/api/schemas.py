@@ -174,9 +174,8 @@ def _nullable_code(path: str, description: str | None = None) -> fields.Function
 
 
 # What a ticket's requester does not see of it, as in the portal: its SLA state and due
-# time come from every running clock, a group's OLA and a vendor's contract among them.
-# A requester reads staff by their names, as in the portal and the mails, not their
-# addresses; and no SLA times, which may be a group's OLA or a vendor's.
+# time come from every running clock, a group's OLA and a vendor's contract among them;
+# and staff are read by their names (assignee_name), as in the mails, not their addresses.
 STAFF_ONLY = ("sla_due_at", "sla_state", "assignee")
 
 
@@ -221,8 +220,7 @@ class RequestersTicketOut(TicketOut):
     they can see (Ticket.public_version), so staff's internal work shows in neither."""
 
     updated_at = fields.AwareDateTime(attribute="public_updated_at")
-    version = fields.Integer(attribute="public_version",
-                             metadata={"description": "Also the ETag; send it as If-Match."})
+    version = fields.Integer(attribute="public_version")
 
     class Meta:
         exclude = STAFF_ONLY

@@ -251,8 +251,8 @@ def _message_input() -> tuple[dict[str, Any], list[Any]]:
     try:
         return data, edge.checked_uploads("attachments")
     except FileRefused as exc:
-        raise ApiProblem(exc.status, edge.error_text(exc),
-                         errors={"attachments": [edge.error_text(exc)]}) from exc
+        said = edge.error_text(exc)
+        raise ApiProblem(exc.status, said, errors={"attachments": [said]}) from exc
 
 
 @bp.post("/tickets/<reference>/messages")

@@ -142,9 +142,12 @@ def ticket_url(ticket: Ticket, recipient: User, settings: Settings) -> str | Non
     page for staff; none when the site's address is not set."""
     if not settings.base_url:
         return None
-    # Staff get the agent's page of a ticket they may see as staff; of their own ticket
-    # outside their groups, the portal's, where they read it as its requester.
-    as_staff = recipient.is_staff and staff_access(recipient, ticket) != Access.NONE
+    # Staff get the agent's page: they are mailed about tickets they work. Of a ticket they
+    # opened themselves outside their groups, the portal's, where they read it as its
+    # requester (asked only then: alerts to a whole group would ask for every member).
+    # (By the object: a ticket being made has no requester_id until it is flushed.)
+    as_staff = recipient.is_staff and (recipient is not ticket.requester
+                                       or staff_access(recipient, ticket) != Access.NONE)
     where = "agent" if as_staff else "portal"
     return f"{settings.base_url}/{where}/tickets/{ticket.reference}"
 

@@ -78,13 +78,14 @@ def store(upload: Upload, *, root: Path, max_bytes: int, now: datetime) -> Attac
     key = secrets.token_hex(16)
     path = storage_path(root, key)
     path.parent.mkdir(parents=True, exist_ok=True)
+    name = safe_filename(upload.filename)
     digest = hashlib.sha256()
     size = 0
     try:
         with path.open("wb") as out:
             while chunk := upload.stream.read(_CHUNK):
                 size += len(chunk)
-                check_size(safe_filename(upload.filename), size, max_bytes)
+                check_size(name, size, max_bytes)
                 digest.update(chunk)
                 out.write(chunk)
     except BaseException:
@@ -92,7 +93,7 @@ def store(upload: Upload, *, root: Path, max_bytes: int, now: datetime) -> Attac
         path.unlink(missing_ok=True)
         raise
     return Attachment(
-        filename=safe_filename(upload.filename),
+        filename=name,
         content_type=(upload.content_type or "application/octet-stream")[:127],
         size=size,
         sha256=digest.hexdigest(),

@@ -96,10 +96,10 @@ def record(
     **details: Any,
 ) -> None:
     if changes_what_requester_sees(kind):
-        ticket.public_version = (ticket.public_version or 0) + 1
+        ticket.public_version += 1
         # Never back: a ticket made later from a request is changed as of its making,
         # though its first steps are recorded as of the acceptance.
-        ticket.public_updated_at = max(ticket.public_updated_at or now, now)
+        ticket.public_updated_at = max(ticket.public_updated_at, now)
     row = {
         "at": now,
         "kind": kind,
