@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, request
 
-from helpdesk.api.auth import SAFE_METHODS, authenticate_request
+from helpdesk.api.auth import SAFE_METHODS, add_rate_headers, authenticate_request
 from helpdesk.api.http import prefers_async
 from helpdesk.core.concurrency import hold_write_lock, write_intent
 from helpdesk.extensions import db
@@ -34,6 +34,9 @@ def _read_body() -> None:
         request.files  # noqa: B018 - parsing the form is the point
     else:
         request.get_data(cache=True)
+
+
+bp.after_request(add_rate_headers)
 
 
 @bp.teardown_request

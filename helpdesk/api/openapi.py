@@ -21,6 +21,12 @@ _SCHEMAS = ("TicketCreate", "TicketEventRequest", "MessageCreate", "MessageForm"
 
 _STRING = {"schema": {"type": "string"}}
 _ETAG = {"ETag": {**_STRING, "description": "The ticket's version; send it back as If-Match."}}
+# On every answer to a counted request (not a 401): what the token has left of its limit.
+_RATE = {"RateLimit-Policy": {**_STRING, "example": '"per-token";q=600;w=60', "description":
+                              "The token's limit: q requests in any w seconds."},
+         "RateLimit": {**_STRING, "example": '"per-token";r=599;t=60', "description":
+                       "Requests the token may still make now (r), and the seconds until "
+                       "its oldest counted request leaves the window (t)."}}
 _REFERENCE = {"name": "reference", "in": "path", "required": True,
               "schema": {"type": "string", "maxLength": 32}, "example": "HD-2026-000001"}
 _IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
@@ -52,25 +58,29 @@ _PROBLEM_TEXT = {
     503: "On SQLite: other changes held the database for 5 s. Nothing was saved; send the "
          "same request again after Retry-After.",
 }
-_PROBLEM_HEADERS = {401: {"WWW-Authenticate": _STRING}, 403: {"WWW-Authenticate": _STRING},
+_PROBLEM_HEADERS: dict[int, dict[str, Any]] = {401: {"WWW-Authenticate": _STRING}, 403: {"WWW-Authenticate": _STRING},
                     429: {"Retry-After": _STRING},
                     412: _ETAG, 503: {"Retry-After": _STRING}}
 
 
 def _problems(*codes: int) -> dict[str, Any]:
-    return {str(code): {"description": _PROBLEM_TEXT[code],
-                        "content": {"application/problem+json": {"schema": "Problem"}},
-                        **({"headers": _PROBLEM_HEADERS[code]} if code in _PROBLEM_HEADERS else {})}
-            for code in (*codes, 401, 429)}
+    return {str(code): _problem(code) for code in (*codes, 401, 429)}
+
+
+def _problem(code: int) -> dict[str, Any]:
+    problem: dict[str, Any] = {"description": _PROBLEM_TEXT[code],
+                               "content": {"application/problem+json": {"schema": "Problem"}}}
+    headers = {**_PROBLEM_HEADERS.get(code, {}), **({} if code == 401 else _RATE)}
+    if headers:
+        problem["headers"] = headers
+    return problem
 
 
 def _ok(schema: str | dict[str, Any], description: str, *, etag: bool = False,
         links: bool = False, headers: dict[str, Any] | None = None) -> dict[str, Any]:
     response: dict[str, Any] = {"description": description,
                                 "content": {"application/json": {"schema": schema}}}
-    all_headers = {**(_ETAG if etag else {}), **(headers or {})}
-    if all_headers:
-        response["headers"] = all_headers
+    response["headers"] = {**(_ETAG if etag else {}), **(headers or {}), **_RATE}
     if links:
         response["links"] = {name: {"operationId": op,
                                     "parameters": {"reference": "$response.body#/reference"}}
@@ -81,7 +91,8 @@ def _ok(schema: str | dict[str, Any], description: str, *, etag: bool = False,
 def _download(description: str) -> dict[str, Any]:
     return {"description": description,
             "headers": {"Content-Disposition": {**_STRING, "description": "attachment, with the "
-                                                "file's name (filename*= when not ASCII)."}},
+                                                "file's name (filename*= when not ASCII)."},
+                        **_RATE},
             "content": {"application/octet-stream": {"schema": {"type": "string",
                                                                 "format": "binary"}}}}
 
@@ -171,7 +182,8 @@ def _operations() -> dict[str, dict[str, Any]]:
                     "responses": {"200": _download("The file, as a download."),
                                   "206": _download("The part asked for with Range."),
                                   "304": {"description": "Unchanged since If-None-Match or "
-                                                         "If-Modified-Since said."},
+                                                         "If-Modified-Since said.",
+                                          "headers": _RATE},
                                   **_problems(404, 416)}},
         },
         "/tickets/{reference}/sla": {
@@ -200,7 +212,10 @@ def openapi_document() -> dict[str, Any]:
         title="Helpdesk API", version="1.0.0", openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
         info={"description": "The helpdesk's operations for other systems. Authenticate with a "
-                             "personal API token: Authorization: Bearer hd_…"},
+                             "personal API token: Authorization: Bearer hd_…. Each token may make a "
+                             "number of requests in any 60 seconds: every answer but a 401 says "
+                             "how many are left (RateLimit), a 429 when to try again "
+                             "(Retry-After)."},
         servers=[{"url": "/api/v1"}],
         security=[{"token": []}],
     )

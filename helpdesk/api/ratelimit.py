@@ -23,6 +23,7 @@ import os
 import sqlite3
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from helpdesk.core.concurrency import WriteLockTimeout, take_write_lock
@@ -47,6 +48,21 @@ CREATE TABLE IF NOT EXISTS hits (
 """
 
 
+@dataclass(frozen=True)
+class Count:
+    """A request counted against its token's limit, and what the token has left.
+
+    ``wait`` is None when the request may go; else the whole seconds until the token may
+    send again (a request refused does not count). ``remaining`` is how many more requests
+    the token may make now; ``reset`` the whole seconds until the oldest request counted
+    leaves the window, when one more may go (the window slides: there is no moment when
+    the whole limit comes back at once)."""
+
+    wait: int | None
+    remaining: int
+    reset: int
+
+
 class RateLimiter:
     """At most ``limit`` requests by one token in any 60 seconds (to the second)."""
 
@@ -58,11 +74,10 @@ class RateLimiter:
         self._uncounted = 0  # since the last warning
         self._warned_at: float | None = None
 
-    def hit(self, token: str, limit: int, now: float) -> int | None:
+    def hit(self, token: str, limit: int, now: float) -> Count | None:
         """Count a request by ``token`` at ``now`` (seconds since the epoch) if the limit
-        allows it: None. Otherwise nothing is counted, and the answer is the whole
-        seconds until the token may send again (a request refused does not count).
-        None too, uncounted, when the file stays locked longer than COUNT_WAIT_MS."""
+        allows it. None, uncounted, when the file stays locked longer than COUNT_WAIT_MS:
+        then nothing is known of the token's count."""
         second = math.floor(now)
         with self._lock:
             try:
@@ -78,8 +93,12 @@ class RateLimiter:
                 made, first = conn.execute(
                     "SELECT coalesce(sum(count), 0), min(second) FROM hits WHERE token = ?",
                     (token,)).fetchone()
+                # The oldest second still counted, this request's own if it is the first.
+                oldest = second if first is None else first
+                until_oldest_leaves = max(1, math.ceil(oldest + WINDOW_SECONDS - now))
                 if made >= limit:
-                    return max(1, math.ceil(first + WINDOW_SECONDS - now))
+                    return Count(wait=until_oldest_leaves, remaining=0,
+                                 reset=until_oldest_leaves)
                 conn.execute("INSERT INTO hits (token, second, count) VALUES (?, ?, 1) "
                              "ON CONFLICT (token, second) DO UPDATE SET count = count + 1",
                              (token, second))
@@ -87,7 +106,7 @@ class RateLimiter:
                 if self._hits_since_purge >= _PURGE_EVERY:  # tokens that went quiet
                     self._hits_since_purge = 0
                     conn.execute("DELETE FROM hits WHERE second <= ?", (second - WINDOW_SECONDS,))
-        return None
+        return Count(wait=None, remaining=limit - made - 1, reset=until_oldest_leaves)
 
     def _let_through_uncounted(self) -> None:
         self._uncounted += 1

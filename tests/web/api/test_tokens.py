@@ -110,6 +110,30 @@ def test_too_many_requests_get_429_with_retry_after(app, factory, org):
     assert ApiClient(app, factory.api_token(org.requester)).get("/me").status_code == 200
 
 
+def test_every_counted_answer_says_what_the_token_has_left(app, factory, org):
+    api = ApiClient(app, factory.api_token(org.requester))
+    app.config["HELPDESK_API_RATE_PER_MINUTE"] = 3
+    try:
+        answers = [api.get("/me"), api.get("/tickets/HD-1999-000001"), api.get("/me"),
+                   api.get("/me")]
+    finally:
+        app.config["HELPDESK_API_RATE_PER_MINUTE"] = 600
+    assert [a.status_code for a in answers] == [200, 404, 200, 429]
+    assert {a.headers["RateLimit-Policy"] for a in answers} == {'"per-token";q=3;w=60'}
+    fields = [dict(part.split("=") for part in a.headers["RateLimit"].split(";")[1:])
+              for a in answers]
+    assert [f["r"] for f in fields] == ["2", "1", "0", "0"]
+    # The first request leaves the window within the minute; the refusal says when, twice.
+    assert all(0 < int(f["t"]) <= 60 for f in fields)
+    assert fields[3]["t"] == answers[3].headers["Retry-After"]
+
+
+def test_an_answer_to_no_token_says_nothing_of_a_limit(app):
+    refused = app.test_client().get("/api/v1/me")
+    assert refused.status_code == 401
+    assert "RateLimit" not in refused.headers and "RateLimit-Policy" not in refused.headers
+
+
 def test_apps_on_one_instance_folder_count_a_token_together(app, factory, org):
     # A second app on the same instance folder and database, as each gunicorn worker is.
     worker = build_app(db.engine.dialect.name, Path(app.instance_path),
