@@ -3,7 +3,8 @@
 A socket timeout bounds each wait, not the whole: a receiver that trickles its answer a
 byte every few seconds, or never ends a TLS handshake, would hold the post (and the
 scheduler's tick it runs in) as long as it liked. A watchdog shuts the connection down
-at the deadline instead, and the post fails then with NO_ANSWER.
+at the deadline instead, and the post fails then with NO_ANSWER. Looking up the
+receiver's address counts against the same deadline.
 """
 
 from __future__ import annotations
@@ -91,8 +92,7 @@ class _Deadline:
         host's addresses the whole ``timeout``; the socket is watched once it is open."""
         host, port = address
         failure: OSError = TimeoutError(f"no connection within {self.seconds:g} s")
-        for family, kind, proto, _name, where in socket.getaddrinfo(
-                host, port, 0, socket.SOCK_STREAM):
+        for family, kind, proto, _name, where in self._addresses(host, port):
             left = self._ends - time.monotonic()
             if left <= 0:
                 break
@@ -110,6 +110,30 @@ class _Deadline:
             self._watch(sock)
             return sock
         raise failure
+
+    def _addresses(self, host: str, port: int) -> list[Any]:
+        """The host's addresses, looked up within the deadline. The system's resolver has
+        timeouts of its own, several for each server it asks and each address family: a
+        resolver that does not answer would otherwise hold the post well past its time.
+        The lookup is left to finish in its thread; nothing waits for it then."""
+        found: list[Any] = []
+        failed: list[OSError] = []
+
+        def look_up() -> None:
+            try:
+                found.extend(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM))
+            except OSError as exc:
+                failed.append(exc)
+
+        lookup = threading.Thread(target=look_up, daemon=True)
+        lookup.start()
+        lookup.join(max(0.0, self._ends - time.monotonic()))
+        if lookup.is_alive():
+            self._shut_down()  # the deadline is over, whether or not its watchdog has fired
+            raise TimeoutError(f"no address for {host} within {self.seconds:g} s")
+        if failed:
+            raise failed[0]
+        return found
 
     def _watch(self, sock: socket.socket) -> None:
         # A duplicate: TLS takes the socket's descriptor over from the object we are given,

@@ -14,6 +14,9 @@ from helpdesk.extensions import db
 if TYPE_CHECKING:
     from helpdesk.tickets.models import Ticket
 
+# Why the sender stopped a subscription (``stopped_reason``): its receiver answered 410 Gone.
+GONE = "gone"
+
 
 class WebhookSubscription(db.Model):  # type: ignore[name-defined]
     """A receiver (another service desk, a monitoring system) and the events it wants."""
@@ -29,6 +32,10 @@ class WebhookSubscription(db.Model):  # type: ignore[name-defined]
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when the sender stopped it (not an administrator), so the page can say why;
+    # starting it again clears them.
+    stopped_reason: Mapped[str | None] = mapped_column(String(20))
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class WebhookDelivery(db.Model):  # type: ignore[name-defined]

@@ -8,6 +8,11 @@ recent, replayed under another delivery id (which the receiver would not drop as
 repeat). ``t`` is read as each post goes out, not when the run began: a run behind slow
 receivers lasts a while, and its later posts would fail the receiver's age check.
 
+A receiver that answers 410 Gone says the address will never take a post again: the
+delivery is given up at once and its subscription stopped, its other deliveries held
+until an administrator starts it again. Every other failure is retried, a 404 or 403
+too: a receiver misconfigured for a while should not lose its events.
+
 Deliveries are not in order: a failed one waits for its retry while later ones for the
 same ticket go out. A receiver orders by the payload's ``occurred_at``.
 
@@ -26,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,7 +44,9 @@ from helpdesk.core.clock import utcnow
 from helpdesk.core.concurrency import write_intent
 from helpdesk.extensions import db
 from helpdesk.webhooks import http_post
-from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
+from helpdesk.webhooks.models import GONE, WebhookDelivery, WebhookSubscription
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10  # 1, 2, 4 … minutes, at most an hour apart: about four hours in all
 # One run's posts (the scheduler's tick waits for them): after this, the rest wait for
@@ -93,6 +101,7 @@ class ClaimedDelivery:
     transaction open, while the receiver answers."""
 
     delivery_id: int
+    subscription_id: int
     event: str
     url: str
     secret: str
@@ -143,25 +152,28 @@ def claim_next(now: datetime) -> ClaimedDelivery | None:
         db.session.commit()  # another sender's: look for the next one
     row = db.session.execute(
         select(WebhookDelivery.event, WebhookDelivery.payload, WebhookDelivery.attempts,
-               WebhookSubscription.url, WebhookSubscription.secret)
+               WebhookDelivery.subscription_id, WebhookSubscription.url,
+               WebhookSubscription.secret)
         .join(WebhookDelivery.subscription).where(WebhookDelivery.id == claimed)).one()
     db.session.commit()
     body = json.dumps(row.payload, separators=(",", ":"), sort_keys=True).encode()
-    return ClaimedDelivery(delivery_id=claimed, event=row.event, url=row.url, secret=row.secret,
-                           body=body, attempts=row.attempts, claimed_until=now + CLAIM)
+    return ClaimedDelivery(delivery_id=claimed, subscription_id=row.subscription_id,
+                           event=row.event, url=row.url, secret=row.secret, body=body,
+                           attempts=row.attempts, claimed_until=now + CLAIM)
 
 
 def _record(delivery: ClaimedDelivery, status: int | None, error: str | None, ended: datetime,
             result: SendResult) -> None:
     """The post's outcome, which also ends the claim; its times from when the post ended."""
     attempts = delivery.attempts + 1
+    gone = status == 410 and _stop_gone(delivery, ended)
     outcome: dict[str, Any] = {"attempts": attempts, "last_status": status,
                                "last_error": None if error is None else shortened(error),
                                "next_attempt_at": None}
     if status is not None and 200 <= status < 300:
         outcome.update(delivered_at=ended, last_error=None)
         counted = "delivered"
-    elif attempts >= MAX_ATTEMPTS:
+    elif gone or attempts >= MAX_ATTEMPTS:
         outcome.update(failed_at=ended)
         counted = "failed"
     else:
@@ -176,6 +188,23 @@ def _record(delivery: ClaimedDelivery, status: int | None, error: str | None, en
     db.session.commit()
     if written:
         setattr(result, counted, getattr(result, counted) + 1)
+
+
+def _stop_gone(delivery: ClaimedDelivery, ended: datetime) -> bool:
+    """Stops the subscription of a post answered 410 Gone, unless its address has changed
+    since the post (or it was deleted): the new address has not said it is gone, and the
+    delivery is retried there. The stop stands even if another sender has taken the
+    delivery over meanwhile: it is the receiver's word, not this post's outcome."""
+    stopped: int = db.session.execute(  # type: ignore[attr-defined]
+        update(WebhookSubscription)
+        .where(WebhookSubscription.id == delivery.subscription_id,
+               WebhookSubscription.url == delivery.url)
+        .values(active=False, stopped_reason=GONE, stopped_at=ended)
+        .execution_options(synchronize_session=False)).rowcount
+    if stopped:
+        log.warning("webhook subscription %d stopped: its receiver answered 410 Gone",
+                    delivery.subscription_id)
+    return bool(stopped)
 
 
 def send_due(*, clock: Callable[[], datetime] = utcnow, now: datetime | None = None,

@@ -1,4 +1,5 @@
-"""Adding and stopping subscriptions (the administrators' page and the CLI call these)."""
+"""Adding, changing, stopping and deleting subscriptions (the administrators' page calls
+these)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import idna
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from helpdesk.core.errors import InvalidInput
 from helpdesk.core.i18n import N_
@@ -43,6 +44,49 @@ class UnusableAddress(ValueError):
 
 def add_subscription(*, name: str, url: str, events: list[str], now: datetime,
                      secret: str | None = None) -> WebhookSubscription:
+    name, url, events = _checked(name, url, events)
+    subscription = WebhookSubscription(name=name, url=url, secret=secret or _fresh_secret(),
+                                       events=events, active=True, created_at=now)
+    db.session.add(subscription)
+    db.session.flush()
+    return subscription
+
+
+def edit_subscription(subscription: WebhookSubscription, *, name: str, url: str,
+                      events: list[str]) -> None:
+    """A new name, address or events, checked as when it was added. Deliveries already
+    queued are posted to the new address: they are read through the subscription as they
+    go out, and an administrator who corrects an address wants them to arrive there. They
+    are posted even if their event is no longer chosen, as the receiver wanted them when
+    they were queued."""
+    subscription.name, subscription.url, subscription.events = _checked(name, url, events)
+    db.session.flush()
+
+
+def replace_secret(subscription: WebhookSubscription) -> str:
+    """A fresh secret, which signs every post from now on: retries of deliveries queued
+    before too, as each post is signed when it goes out."""
+    subscription.secret = _fresh_secret()
+    db.session.flush()
+    return subscription.secret
+
+
+def delete_subscription(subscription: WebhookSubscription) -> None:
+    """The subscription and every delivery for it, sent or not. A delivery being posted
+    at this moment still reaches the receiver; its outcome then updates no row."""
+    db.session.execute(delete(WebhookDelivery)
+                       .where(WebhookDelivery.subscription_id == subscription.id))
+    db.session.delete(subscription)
+    db.session.flush()
+
+
+def _fresh_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _checked(name: str, url: str, events: list[str]) -> tuple[str, str, list[str]]:
+    """A subscription's name, address and events as they are kept; InvalidInput names
+    each field that cannot be."""
     errors: dict[str, list[str]] = {}
     name, url = name.strip(), url.strip()
     if not name:
@@ -59,12 +103,7 @@ def add_subscription(*, name: str, url: str, events: list[str], now: datetime,
         errors["events"] = [N_("Choose at least one event.")]
     if errors:
         raise InvalidInput(errors)
-    subscription = WebhookSubscription(name=name, url=url,
-                                       secret=secret or secrets.token_urlsafe(32),
-                                       events=sorted(set(events)), active=True, created_at=now)
-    db.session.add(subscription)
-    db.session.flush()
-    return subscription
+    return name, url, sorted(set(events))
 
 
 def _unstorable(text: str) -> str | None:
@@ -128,7 +167,9 @@ def shown_address(url: str) -> str:
 
 
 def set_active(subscription: WebhookSubscription, active: bool) -> None:
+    """Stopped or started by hand: why the sender stopped it no longer applies."""
     subscription.active = active
+    subscription.stopped_reason = subscription.stopped_at = None
     db.session.flush()
 
 

@@ -129,6 +129,37 @@ def create_api_token(page: Page) -> None:
     expect(page.locator("#new-token")).to_be_visible()
 
 
+def open_webhook_subscription(page: Page, _reference: str) -> None:
+    """A subscription's own page, for one added through the form first."""
+    page.goto("/admin/webhooks")
+    page.locator("#name").fill("Regionens servicedesk")
+    page.locator("#url").fill("https://servicedesk.example/hook")
+    page.locator("main input[name=events]").first.check()
+    page.locator("main form[action='/admin/webhooks'] button[type=submit]").click()
+    expect(page.locator("#new-secret")).to_be_visible()
+    page.locator("main tbody a[href^='/admin/webhooks/']").last.click()
+    expect(page.locator("#edit-heading")).to_be_visible()
+
+
+def show_webhook_subscription_errors(page: Page, reference: str) -> None:
+    open_webhook_subscription(page, reference)
+    page.locator("#url").fill("ftp://servicedesk.example/hook")
+    page.locator("section[aria-labelledby=edit-heading] button[type=submit]").click()
+    expect(page.locator("#url-error")).to_be_visible()
+
+
+def show_new_webhook_secret(page: Page, reference: str) -> None:
+    open_webhook_subscription(page, reference)
+    page.locator("section[aria-labelledby=secret-heading] button[type=submit]").click()
+    expect(page.locator("#new-secret")).to_be_visible()
+
+
+def show_webhook_deletion_unconfirmed(page: Page, reference: str) -> None:
+    open_webhook_subscription(page, reference)
+    page.locator("section[aria-labelledby=delete-heading] button[type=submit]").click()
+    expect(page.locator("#confirm-error")).to_be_visible()
+
+
 # --- The service catalogue's pages ---------------------------------------------------------
 GUNILLA = "gunilla.approver@demo.example"  # the approver of software orders
 
@@ -260,6 +291,10 @@ PAGES = {
     "API tokens with a new token": Visit(ANNA, lambda page, _ref: create_api_token(page)),
     "API reference": Visit(ANNA, "/api/v1/docs"),
     "webhooks": Visit(ADMIN, "/admin/webhooks"),
+    "webhook subscription": Visit(ADMIN, open_webhook_subscription),
+    "webhook subscription with errors": Visit(ADMIN, show_webhook_subscription_errors),
+    "webhook subscription with a new secret": Visit(ADMIN, show_new_webhook_secret),
+    "webhook subscription, deletion not confirmed": Visit(ADMIN, show_webhook_deletion_unconfirmed),
     "ticket intake": Visit(ADMIN, "/admin/ticket-intake"),
     **CATALOGUE_PAGES,
     # External vendors
@@ -349,3 +384,20 @@ def test_keyboard_only_skip_link_first_then_log_in(open_as):
     page.wait_for_url("**/portal#main")  # a redirect keeps the fragment the skip link added
     expect(page.locator("main h1")).to_be_visible()
     expect(page.locator("form[action='/logout'] button")).to_be_visible()
+
+
+def test_keyboard_only_delete_a_webhook_subscription(open_as, story):
+    page: Page = open_as(ADMIN, "en")
+    open_webhook_subscription(page, story)
+
+    page.locator("#confirm").focus()
+    page.keyboard.press("Space")
+    expect(page.get_by_label("I understand that the delivery log of this subscription is "
+                             "removed too")).to_be_checked()
+    page.keyboard.press("Tab")
+    delete = page.get_by_role("button", name="Delete the subscription")
+    expect(delete).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page.locator(".flash")).to_have_text(
+        "Subscription Regionens servicedesk deleted, with its delivery log.")

@@ -11,6 +11,7 @@ from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
 from helpdesk.webhooks.sender import ERROR_LENGTH, send_due
 from helpdesk.webhooks.subscriptions import add_subscription
 from tests.conftest import NOW
+from tests.integration.webhooks.support import running_receiver
 from tests.support import fast_password_hashing
 from tests.web.helpers import Page, get, person, post
 
@@ -193,3 +194,189 @@ def test_a_user_name_and_password_kept_from_before_are_not_shown(app, org):
     page = get(person(app, org.admin), "/admin/webhooks")
     table = page.doc.one("section", aria_labelledby="subs-heading").text
     assert "hemligt" not in page.html and "https://…@example.org/hook" in table
+
+
+# --- Changing, a new secret, deleting ------------------------------------------------------
+
+def subscription_for(url: str = "https://example.org/hook") -> WebhookSubscription:
+    return add_subscription(name="Övervakning", url=url, events=["ticket.created"], now=NOW)
+
+
+@pytest.mark.parametrize("who", ["requester", "local_agent", "level2_agent"])
+def test_nobody_but_an_administrator_changes_or_deletes_a_subscription(app, org, who):
+    subscription = subscription_for()
+    secret = subscription.secret
+    client = person(app, getattr(org, who))
+    path = f"/admin/webhooks/{subscription.id}"
+    assert client.get(path).status_code == 404
+    assert client.post(path, data={"name": "x", "url": "http://x.example/",
+                                   "events": "ticket.created"}).status_code == 404
+    assert client.post(f"{path}/secret").status_code == 404
+    assert client.post(f"{path}/delete", data={"confirm": "1"}).status_code == 404
+    db.session.expire_all()
+    assert (subscription.name, subscription.url, subscription.secret) == (
+        "Övervakning", "https://example.org/hook", secret)
+
+
+def test_someone_not_logged_in_is_sent_to_log_in(app, org):
+    subscription = subscription_for()
+    response = person(app).post(f"/admin/webhooks/{subscription.id}/delete",
+                                data={"confirm": "1"})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert db.session.get(WebhookSubscription, subscription.id) is not None
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("get", ""), ("post", ""), ("post", "/secret"), ("post", "/delete"), ("post", "/active")])
+def test_a_subscription_that_does_not_exist_is_not_found(app, org, method, path):
+    admin = person(app, org.admin)
+    response = getattr(admin, method)(f"/admin/webhooks/999{path}", data={
+        "name": "x", "url": "http://x.example/", "events": "ticket.created", "confirm": "1"})
+    assert response.status_code == 404
+
+
+def test_an_administrator_corrects_the_name_address_and_events(app, org):
+    subscription = subscription_for("https://exmaple.org/hook")
+    admin = person(app, org.admin)
+    index = get(admin, "/admin/webhooks")
+    [edit] = [a for a in index.doc.one("section", aria_labelledby="subs-heading").find_all("a")
+              if a.text == "Edit"]
+    assert edit.attrs["aria-label"] == "Edit Övervakning"
+
+    form = get(admin, edit.attrs["href"])
+    assert form.field_value("name") == "Övervakning"
+    assert form.field_value("url") == "https://exmaple.org/hook"
+    assert "checked" in form.doc.one("input", value="ticket.created").attrs
+    response = admin.post(edit.attrs["href"], data={
+        "name": "Regionens servicedesk", "url": "https://Växel.example/hook",
+        "events": ["ticket.escalated", "ticket.sla_breach"]})
+
+    assert response.status_code == 302
+    assert (subscription.name, subscription.url, subscription.events) == (
+        "Regionens servicedesk", "https://xn--vxel-loa.example/hook",
+        ["ticket.escalated", "ticket.sla_breach"])
+    assert "Subscription Regionens servicedesk saved." in get(admin, "/admin/webhooks").flashes
+
+
+def test_a_change_that_is_refused_names_each_error_keeps_what_was_typed_and_changes_nothing(
+        app, org):
+    subscription = subscription_for()
+    page = post(person(app, org.admin), f"/admin/webhooks/{subscription.id}",
+                {"name": "  ", "url": "http://user:pw@example.org/hook", "events": []})
+
+    assert page.status == 422
+    for field in ("name", "url"):
+        element = page.doc.one("input", id=field)
+        assert element.attrs.get("aria-invalid") == "true"
+        assert element.attrs["aria-describedby"] == f"{field}-error"
+    assert page.doc.one("fieldset").attrs["aria-describedby"] == "events-error"
+    assert "This field is required." in page.doc.one(id="name-error").text
+    assert "may not contain a user name or password" in page.doc.one(id="url-error").text
+    assert "Choose at least one event." in page.doc.one(id="events-error").text
+    assert page.field_value("url") == "http://user:pw@example.org/hook"  # as typed
+    assert "checked" not in page.doc.one("input", value="ticket.created").attrs
+    db.session.expire_all()
+    assert (subscription.name, subscription.url, subscription.events) == (
+        "Övervakning", "https://example.org/hook", ["ticket.created"])
+
+
+def test_a_user_name_and_password_kept_from_before_are_not_put_in_the_form(app, org):
+    db.session.add(old := WebhookSubscription(
+        name="Gammal", url="https://user:hemligt@example.org/hook", secret="s",
+        events=["ticket.created"], active=True, created_at=NOW))
+    db.session.flush()
+    page = get(person(app, org.admin), f"/admin/webhooks/{old.id}")
+    assert "hemligt" not in page.html
+    assert page.field_value("url") == "https://…@example.org/hook"
+
+
+def test_a_new_secret_is_shown_once_in_the_answer_and_the_old_one_is_gone(app, org):
+    subscription = subscription_for()
+    old = subscription.secret
+    admin = person(app, org.admin)
+
+    response = admin.post(f"/admin/webhooks/{subscription.id}/secret")
+
+    page = Page(response)
+    assert page.status == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    shown = page.doc.one("input", id="new-secret").attrs["value"]
+    assert shown == subscription.secret != old
+    assert "retries of deliveries queued before too" in page.text
+    with admin.session_transaction() as session:
+        assert shown not in repr(dict(session))
+    assert shown not in get(admin, f"/admin/webhooks/{subscription.id}").html
+
+
+def test_deleting_asks_to_confirm_that_the_delivery_log_goes_too(app, factory, org):
+    subscription = subscription_for()
+    factory.ticket(org.requester, org.service)
+    admin = person(app, org.admin)
+    form = get(admin, f"/admin/webhooks/{subscription.id}")
+    assert "required" in form.doc.one("input", id="confirm").attrs
+    assert form.doc.one("label", for_="confirm").text == (
+        "I understand that the delivery log of this subscription is removed too")
+
+    page = post(admin, f"/admin/webhooks/{subscription.id}/delete", {})
+
+    assert page.status == 422
+    checkbox = page.doc.one("input", id="confirm")
+    assert checkbox.attrs.get("aria-invalid") == "true"
+    assert checkbox.attrs["aria-describedby"] == "confirm-error"
+    assert "Tick the box" in page.doc.one(id="confirm-error").text
+    assert db.session.scalars(select(WebhookDelivery)).all() != []
+
+
+def test_a_deleted_subscription_takes_its_delivery_log_with_it(app, factory, org):
+    subscription = subscription_for("http://127.0.0.1:9/hook")
+    kept = add_subscription(name="Kvar", url="http://127.0.0.1:9/kvar",
+                            events=["ticket.created"], now=NOW)
+    factory.ticket(org.requester, org.service)
+    factory.ticket(org.requester, org.service)
+    send_due(now=NOW)  # in the log: tried once (nothing listens on port 9), to be retried
+    admin = person(app, org.admin)
+
+    response = admin.post(f"/admin/webhooks/{subscription.id}/delete", data={"confirm": "1"})
+
+    assert response.status_code == 302
+    assert db.session.scalars(select(WebhookSubscription)).all() == [kept]
+    assert {d.subscription_id for d in db.session.scalars(select(WebhookDelivery))} == {kept.id}
+    page = get(admin, "/admin/webhooks")
+    assert "Subscription Övervakning deleted, with its delivery log." in page.flashes
+    assert "Övervakning" not in page.doc.one("section", aria_labelledby="log-heading").text
+    assert get(admin, f"/admin/webhooks/{subscription.id}").status == 404
+
+
+def test_a_receiver_that_answered_410_gone_is_shown_stopped_until_started_again(
+        app, factory, org):
+    admin = person(app, org.admin)
+    with running_receiver() as receiver:
+        subscription = subscription_for(receiver.url)
+        factory.ticket(org.requester, org.service)
+        factory.ticket(org.requester, org.service)
+        receiver.statuses = [410]
+        send_due(now=NOW)
+
+        page = get(admin, "/admin/webhooks")
+        [row] = page.doc.one("section", aria_labelledby="subs-heading").find("tbody").find_all("tr")
+        assert "stopped" in row.text
+        assert "Stopped on 2026-03-10 10:00: the receiver answered 410 Gone." in row.text
+        assert "Start Övervakning" in [b.attrs.get("aria-label") for b in row.find_all("button")]
+        log = [r.text for r in page.doc.one("section", aria_labelledby="log-heading")
+               .find("tbody").find_all("tr")]
+        assert any("given up" in r and "HTTP 410 Gone" in r for r in log)
+        assert any("held until the subscription is started again" in r for r in log)
+        assert "the receiver answered 410 Gone" in get(
+            admin, f"/admin/webhooks/{subscription.id}").text
+
+        admin.post(f"/admin/webhooks/{subscription.id}/active", data={"active": "1"})
+
+        assert "410" not in get(admin, "/admin/webhooks").doc.one(
+            "section", aria_labelledby="subs-heading").text
+        assert send_due(now=NOW).delivered == 1
+        assert len(receiver.received) == 2
+
+
+def test_the_page_says_what_a_410_does(app, org):
+    page = get(person(app, org.admin), "/admin/webhooks")
+    assert "410 Gone" in page.text and "a 404 too, is retried" in page.text
