@@ -35,7 +35,8 @@ class Access(enum.IntEnum):
     ASSIGNED = 4  # the group that works it now: everything
 
 
-def _group_ids(user: User) -> set[int]:
+def working_group_ids(user: User) -> set[int]:
+    """The groups whose queues the user works: those they are a member of or lead."""
     ids = {g.id for g in user.groups}
     ids.update(
         db.session.scalars(select(SupportGroup.id).where(SupportGroup.lead_id == user.id)).all()
@@ -46,7 +47,7 @@ def _group_ids(user: User) -> set[int]:
 def staff_access(user: User, ticket: Ticket) -> Access:
     if not user.is_authenticated or not user.is_staff:
         return Access.NONE
-    groups = _group_ids(user)
+    groups = working_group_ids(user)
     levels = [Access.NONE]
     if ticket.assigned_group_id in groups:
         levels.append(Access.ASSIGNED)
@@ -113,7 +114,7 @@ def group_for_member(user: User, code: str) -> SupportGroup:
     group = db.session.scalar(select(SupportGroup).where(SupportGroup.code == code))
     if group is None or not user.is_staff:
         raise NotFound(N_("No such queue."))
-    if group.id not in _group_ids(user) and not user.is_admin:
+    if group.id not in working_group_ids(user) and not user.is_admin:
         raise NotFound(N_("No such queue."))
     return group
 
@@ -134,7 +135,7 @@ def visible_as_staff(user: User) -> ColumnElement[bool]:
     """What ``staff_access`` lets this user see, as a WHERE clause (nothing for a requester)."""
     if not user.is_staff:
         return false()
-    groups = sorted(_group_ids(user))
+    groups = sorted(working_group_ids(user))
     consulted = select(Consultation.ticket_id).where(
         Consultation.group_id.in_(groups), Consultation.status != ConsultationStatus.CLOSED)
     clause = or_(Ticket.assigned_group_id.in_(groups), Ticket.owner_group_id.in_(groups),

@@ -58,9 +58,9 @@ _PROBLEM_TEXT = {
     503: "On SQLite: other changes held the database for 5 s. Nothing was saved; send the "
          "same request again after Retry-After.",
 }
-_PROBLEM_HEADERS: dict[int, dict[str, Any]] = {401: {"WWW-Authenticate": _STRING}, 403: {"WWW-Authenticate": _STRING},
-                    429: {"Retry-After": _STRING},
-                    412: _ETAG, 503: {"Retry-After": _STRING}}
+_PROBLEM_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": _STRING}, 403: {"WWW-Authenticate": _STRING},
+    429: {"Retry-After": _STRING}, 412: _ETAG, 503: {"Retry-After": _STRING}}
 
 
 def _problems(*codes: int) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response
 from sqlalchemy import select
 
-from helpdesk.accounts.permissions import Access
+from helpdesk.accounts.permissions import Access, working_group_ids
 from helpdesk.api import schemas
 from helpdesk.api.auth import api_token, api_user
 from helpdesk.api.blueprint import bp
@@ -34,7 +34,12 @@ def me() -> Response:
     user = api_user()
     return answer(ME_OUT, {
         "id": user.id, "email": user.email, "name": user.name, "role": user.role.value,
-        "groups": [g.code for g in user.groups], "token_scope": api_token().scope.value})
+        "groups": _codes(working_group_ids(user)), "token_scope": api_token().scope.value})
+
+
+def _codes(group_ids: set[int]) -> list[str]:
+    return list(db.session.scalars(select(SupportGroup.code).where(
+        SupportGroup.id.in_(sorted(group_ids))).order_by(SupportGroup.code)))
 
 
 @bp.get("/services")
@@ -54,14 +59,13 @@ def groups() -> Response:
     if not user.is_staff:
         raise ApiProblem(403, "Only staff see the groups' queues.")
     query = select(SupportGroup).order_by(SupportGroup.tier, SupportGroup.code)
+    mine = working_group_ids(user)
     if not user.is_admin:
-        mine = {g.id for g in user.groups} | set(db.session.scalars(
-            select(SupportGroup.id).where(SupportGroup.lead_id == user.id)))
         query = query.where(SupportGroup.id.in_(sorted(mine)))
     rows = db.session.scalars(query).all()
-    counts = queue_counts([g.id for g in rows])
-    out = [{"code": g.code, "name": g.name, "tier": g.tier, "kind": g.kind.value, **counts[g.id]}
-           for g in rows]
+    counts = queue_counts([g.id for g in rows], confidential_in=mine)
+    out = [{"code": g.code, "name": g.name, "name_en": g.name_en, "tier": g.tier,
+            "kind": g.kind.value, **counts[g.id]} for g in rows]
     return answer(GROUPS_OUT, out)
 
 
@@ -78,13 +82,19 @@ def ticket_sla(reference: str) -> Response:
     out: list[dict[str, Any]] = [{
         "metric": view.clock.metric.value,
         "group": view.clock.group.code if view.clock.group else None,
+        "vendor": view.clock.handoff.vendor.code if view.clock.handoff else None,
+        "calendar": view.clock.calendar.name,
         "status": view.clock.status.value,
+        "state": view.clock.state,
         "target_seconds": _seconds(view.clock.target_us),
         "counted_seconds": _seconds(view.counted_us),
         "remaining_seconds": view.remaining.total_seconds(),
         "started_at": view.clock.started_at,
         "due_at": view.clock.due_at,
         "warn_at": view.clock.warn_at,
+        "warned_at": view.clock.warned_at,
+        "breached_at": view.clock.breached_at,
+        "stopped_at": view.clock.stopped_at,
         "lines": [{"kind": line.kind, "start": line.start, "end": line.end,
                    "business_seconds": _seconds(line.business_us), "reason": line.reason}
                   for line in view.lines],

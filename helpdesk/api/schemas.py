@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_login import current_user
 from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, validate
 
 from helpdesk.core.i18n import N_
@@ -293,15 +294,24 @@ class ServiceOut(Schema):
     """Only the catalogue's stable fields."""
 
     code = fields.String()
-    name = fields.String()
+    name = fields.String(metadata={"description": "In Swedish, as the catalogue keeps it."})
+    name_en = fields.String(allow_none=True, metadata={
+        "description": "In English, where the catalogue has it."})
     description = fields.String()
+    description_en = fields.String(allow_none=True)
     lifecycle = fields.String()
-    orderable = fields.Boolean()
+    orderable = fields.Boolean(metadata={
+        "description": "Tickets may be opened on it now (its lifecycle allows it)."})
+    may_order = fields.Function(lambda service: service.may_order(current_user), metadata={
+        "type": "boolean", "description": (
+            "You may order it (a service_request); some services take orders from their "
+            "authorised orderers only. Incidents need only orderable.")})
 
 
 class GroupOut(Schema):
     code = fields.String()
     name = fields.String()
+    name_en = fields.String(allow_none=True)
     tier = fields.Integer()
     kind = fields.String()
     active = fields.Integer(metadata={"description": "Active tickets in the queue."})
@@ -309,23 +319,43 @@ class GroupOut(Schema):
 
 
 class ClockLineOut(Schema):
-    kind = fields.String()
+    """A line of a clock's explanation, in the calendar's local time (with its offset)."""
+
+    kind = fields.String(metadata={"description": (
+        "started, counted (an open stretch of one day), counted_then (a stretch counted on a "
+        "calendar that has changed since: what was counted then), closed (from its first "
+        "closed day to its last, at their midnights), paused, resumed, recomputed, stopped, "
+        "more (the rest of a long clock, summed). The counted, counted_then and more lines "
+        "add up to counted_seconds.")})
     start = fields.DateTime()
-    end = fields.DateTime(allow_none=True)
+    end = fields.DateTime(allow_none=True, metadata={
+        "description": "null for a moment, and for a pause still going on."})
     business_seconds = fields.Float()
     reason = fields.String(allow_none=True)
 
 
 class ClockOut(Schema):
+    """A clock as the ticket page shows it; its own times in UTC."""
+
     metric = fields.String()
-    group = fields.String(allow_none=True)
-    status = fields.String()
+    group = fields.String(allow_none=True, metadata={
+        "description": "The group whose clock it is (an OLA's), or that handed the ticket "
+                       "to the vendor (a vendor contract's)."})
+    vendor = fields.String(allow_none=True, metadata={
+        "description": "A vendor contract's clock: the vendor's code."})
+    calendar = fields.String(metadata={"description": "The business calendar it counts on."})
+    status = fields.String(metadata={"description": "running, paused or stopped."})
+    state = fields.String(metadata={
+        "description": "What the page's badge says: running, paused, met or breached."})
     target_seconds = fields.Float()
     counted_seconds = fields.Float()
     remaining_seconds = fields.Float()
     started_at = fields.AwareDateTime()
     due_at = fields.AwareDateTime(allow_none=True)
     warn_at = fields.AwareDateTime(allow_none=True)
+    warned_at = fields.AwareDateTime(allow_none=True)
+    breached_at = fields.AwareDateTime(allow_none=True)
+    stopped_at = fields.AwareDateTime(allow_none=True)
     lines = fields.List(fields.Nested(ClockLineOut))
 
 
@@ -334,7 +364,8 @@ class MeOut(Schema):
     email = fields.String()
     name = fields.String()
     role = fields.String()
-    groups = fields.List(fields.String())
+    groups = fields.List(fields.String(), metadata={
+        "description": "The codes of the groups whose queues you work: member or lead."})
     token_scope = fields.String()
 
 

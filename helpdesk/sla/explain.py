@@ -24,11 +24,13 @@ from helpdesk.sla.clock_math import (
 )
 
 MAX_DAY_LINES = 40  # a clock that ran for months shows its first weeks, then a summary
+COUNTED, MORE = "counted", "more"
+COUNTED_THEN = "counted_then"  # counted on a calendar that has changed since
 
 
 @dataclass(frozen=True)
 class Line:
-    kind: str  # started, counted, closed, paused, resumed, recomputed, stopped, more
+    kind: str  # started, counted, counted_then, closed, paused, resumed, recomputed, stopped, more
     start: datetime  # local time
     end: datetime | None = None  # local time
     business_us: int = 0
@@ -36,29 +38,54 @@ class Line:
 
 
 def explain(marks: Sequence[Mark], calendar: BusinessCalendar, now: datetime) -> list[Line]:
+    """The lines of a clock's history up to ``now``; they add up to what ``replay`` counts.
+
+    A stretch counted on a calendar that has changed since (a holiday added, office hours
+    edited) is one line of what was counted then, as recorded in the history: today's
+    calendar would tell it differently, and the clock does not count it again."""
     zone = ZoneInfo(calendar.timezone)
     lines: list[Line] = []
     segment: datetime | None = None
     paused_since: datetime | None = None
+    elapsed = 0  # counted before the running segment, as replay counts it
     for mark in [*marks, Mark("now", now)]:
         if segment is not None and mark.kind in (PAUSED, STOPPED, RECOMPUTED, "now"):
-            lines.extend(_segment_lines(segment, mark.at, calendar, zone))
+            stretch = _segment_lines(segment, mark.at, calendar, zone)
+            told = sum(line.business_us for line in stretch if line.kind in (COUNTED, MORE))
+            recorded = None if mark.elapsed_us is None else mark.elapsed_us - elapsed
+            if recorded is not None and recorded != told:
+                stretch = [Line(COUNTED_THEN, segment.astimezone(zone), mark.at.astimezone(zone),
+                                recorded)]
+            lines.extend(stretch)
+            elapsed += told if recorded is None else recorded
             segment = None if mark.kind in (PAUSED, STOPPED) else mark.at
+        elif mark.kind == RECOMPUTED and mark.elapsed_us is not None:
+            elapsed = mark.elapsed_us  # a paused clock's new target or calendar
         if mark.kind in (STARTED, RESUMED):
             if paused_since is not None:
-                lines.append(Line(PAUSED, paused_since.astimezone(zone), mark.at.astimezone(zone),
-                                  reason=_paused_reason(marks, paused_since)))
+                lines.append(_pause(marks, paused_since, mark.at, zone))
                 paused_since = None
             segment = mark.at
             lines.append(Line(mark.kind, mark.at.astimezone(zone)))
         elif mark.kind == PAUSED:
             paused_since = mark.at
         elif mark.kind in (STOPPED, RECOMPUTED):
+            # A clock stopped while paused (a reply that asks the requester something,
+            # a ticket resolved while waiting for them) ends its pause there.
+            if mark.kind == STOPPED and paused_since is not None:
+                if mark.at > paused_since:
+                    lines.append(_pause(marks, paused_since, mark.at, zone))
+                paused_since = None
             lines.append(Line(mark.kind, mark.at.astimezone(zone), reason=mark.reason))
         elif mark.kind == "now" and paused_since is not None:
-            lines.append(Line(PAUSED, paused_since.astimezone(zone), None,
-                              reason=_paused_reason(marks, paused_since)))
+            lines.append(_pause(marks, paused_since, None, zone))
     return lines
+
+
+def _pause(marks: Sequence[Mark], since: datetime, until: datetime | None,
+           zone: ZoneInfo) -> Line:
+    return Line(PAUSED, since.astimezone(zone), until.astimezone(zone) if until else None,
+                reason=_paused_reason(marks, since))
 
 
 def _paused_reason(marks: Sequence[Mark], at: datetime) -> str | None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from helpdesk.extensions import db
@@ -82,13 +82,18 @@ def queue_page(f: QueueFilter) -> list[Ticket]:
     ).unique().all())
 
 
-def queue_counts(group_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """Per group: active and unassigned counts, in one grouped query."""
+def queue_counts(group_ids: Sequence[int], *,
+                 confidential_in: Collection[int]) -> dict[int, dict[str, int]]:
+    """Per group: active and unassigned counts, in one grouped query. Confidential tickets
+    count only in the groups of ``confidential_in`` (those the reader works in), as the
+    queue page lists them: an administrator's counts of another group leave them out."""
     active = sorted(STATUS_FILTERS["active"])
     queued = sorted(STATUS_FILTERS["unassigned"])
     rows = db.session.execute(
         select(Ticket.assigned_group_id, Ticket.status, func.count())
-        .where(Ticket.assigned_group_id.in_(group_ids), Ticket.status.in_(active))
+        .where(Ticket.assigned_group_id.in_(group_ids), Ticket.status.in_(active),
+               or_(Ticket.confidential.is_(False),
+                   Ticket.assigned_group_id.in_(sorted(confidential_in))))
         .group_by(Ticket.assigned_group_id, Ticket.status)
     ).all()
     counts = {gid: {"active": 0, "unassigned": 0} for gid in group_ids}

@@ -30,10 +30,11 @@ def _int_arg(name: str) -> int | None:
 @edge.staff_required
 def queues() -> str:
     user = edge.actor()
-    groups = list(user.groups)
-    if user.is_admin:
-        groups = list(db.session.scalars(select(SupportGroup).order_by(SupportGroup.tier,
-                                                                        SupportGroup.name)))
+    working = permissions.working_group_ids(user)
+    query = select(SupportGroup).order_by(SupportGroup.tier, SupportGroup.name)
+    if not user.is_admin:  # a group's lead works its queue too, member or not
+        query = query.where(SupportGroup.id.in_(sorted(working)))
+    groups = list(db.session.scalars(query))
     consultations = db.session.scalars(
         select(Consultation).where(
             Consultation.group_id.in_([g.id for g in user.groups]),
@@ -41,7 +42,7 @@ def queues() -> str:
         ).order_by(Consultation.requested_at)
     ).all()
     return render_template("tiers/queues.html", groups=groups,
-                           counts=queue_counts([g.id for g in groups]),
+                           counts=queue_counts([g.id for g in groups], confidential_in=working),
                            consultations=consultations)
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from helpdesk.sla.calendar import BusinessCalendar, always_open_calendar, office_hours_calendar
 from helpdesk.sla.clock_math import (
@@ -15,10 +16,11 @@ from helpdesk.sla.clock_math import (
     STARTED,
     STOPPED,
     Mark,
+    counted,
     replay,
     us,
 )
-from helpdesk.sla.explain import MAX_DAY_LINES, Line, explain
+from helpdesk.sla.explain import COUNTED_THEN, MAX_DAY_LINES, Line, explain
 from tests.unit.sla.test_clock_math import MIDSOMMAR_WEEK, histories, office_calendars
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -36,7 +38,7 @@ def midnight(month: int, day: int) -> datetime:
 
 
 def counted_total(lines: list[Line]) -> int:
-    return sum(line.business_us for line in lines if line.kind in ("counted", "more"))
+    return sum(line.business_us for line in lines if line.kind in ("counted", COUNTED_THEN, "more"))
 
 
 def shown(lines: list[Line]) -> list[tuple]:
@@ -166,3 +168,68 @@ def test_the_lines_always_add_up_to_what_replay_counts(calendar, marks):
     for line in lines:
         if line.kind == "counted":
             assert line.business_us == us(line.end - line.start) > 0
+
+
+def test_a_stretch_counted_on_hours_changed_since_is_one_line_of_what_was_counted_then():
+    # Opened Tue 10 Mar 10:00 on 08–17; at 12:00 the office hours became 13–17. The two
+    # hours counted under the old hours stay counted; today's hours would count none.
+    afternoons = office_hours_calendar("Eftermiddagar", time(13), time(17))
+    marks = [Mark(STARTED, sthlm(3, 10, 10), target_us=8 * HOUR),
+             Mark(RECOMPUTED, sthlm(3, 10, 12), target_us=8 * HOUR, reason="calendar",
+                  elapsed_us=2 * HOUR)]
+    lines = explain(marks, afternoons, now=sthlm(3, 10, 14))
+    assert lines == [
+        Line("started", sthlm(3, 10, 10)),
+        Line(COUNTED_THEN, sthlm(3, 10, 10), sthlm(3, 10, 12), 2 * HOUR),
+        Line("recomputed", sthlm(3, 10, 12), reason="calendar"),
+        Line("counted", sthlm(3, 10, 13), sthlm(3, 10, 14), HOUR),
+    ]
+    so_far = replay(marks, afternoons)  # what the clock row holds, and its open segment
+    assert counted_total(lines) == counted(so_far.elapsed_us, so_far.segment_start,
+                                           sthlm(3, 10, 14), afternoons) == 3 * HOUR
+
+
+def test_a_stretch_today_s_calendar_tells_alike_keeps_its_day_lines():
+    marks = [Mark(STARTED, sthlm(3, 10, 10), target_us=8 * HOUR),
+             Mark(RECOMPUTED, sthlm(3, 10, 12), target_us=4 * HOUR, reason="priority",
+                  elapsed_us=2 * HOUR)]
+    lines = explain(marks, OFFICE, now=sthlm(3, 10, 14))
+    assert [line.kind for line in lines] == ["started", "counted", "recomputed", "counted"]
+
+
+def test_a_clock_stopped_while_paused_ends_its_pause_there():
+    # Taken 16:00, the requester asked at 16:20 (paused), resolved while waiting at 16:30.
+    marks = [Mark(STARTED, sthlm(3, 13, 16), target_us=8 * HOUR),
+             Mark(PAUSED, sthlm(3, 13, 16, 20), reason="waiting_for_customer"),
+             Mark(STOPPED, sthlm(3, 13, 16, 30), reason="resolved")]
+    lines = explain(marks, OFFICE, now=sthlm(3, 16, 9))
+    assert lines[-2:] == [
+        Line("paused", sthlm(3, 13, 16, 20), sthlm(3, 13, 16, 30), reason="waiting_for_customer"),
+        Line("stopped", sthlm(3, 13, 16, 30), reason="resolved")]
+    # A reply that asks the requester something pauses and meets the first response at
+    # once: no pause of no length, and nothing after the stop.
+    asked = [marks[0], Mark(PAUSED, sthlm(3, 13, 16, 20), reason="waiting_for_customer"),
+             Mark(STOPPED, sthlm(3, 13, 16, 20), reason="public_reply")]
+    lines = explain(asked, OFFICE, now=sthlm(3, 16, 9))
+    assert [line.kind for line in lines] == ["started", "counted", "stopped"]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(office_calendars(), office_calendars(), histories(bases=(MIDSOMMAR_WEEK,)),
+       st.data())
+def test_lines_add_up_to_the_recorded_counts_and_a_stopped_clock_ends_with_its_stop(
+        calendar, then, marks, data):
+    # Some marks were recorded while another calendar was in force (``then``): what they
+    # recorded is what counts, as replay counts it.
+    recorded = []
+    for mark in marks:
+        if mark.kind in (PAUSED, STOPPED) and data.draw(st.booleans()):
+            mark = Mark(mark.kind, mark.at, reason=mark.reason,
+                        elapsed_us=replay([*recorded, mark], then).elapsed_us)
+        recorded.append(mark)
+    lines = explain(recorded, calendar, now=recorded[-1].at)
+    assert counted_total(lines) == replay(recorded, calendar).elapsed_us
+    if recorded[-1].kind == STOPPED:
+        assert lines[-1].kind == "stopped"
+    if recorded[-1].kind != PAUSED:  # only a clock paused now has a pause without an end
+        assert all(line.end is not None for line in lines if line.kind == "paused")

@@ -497,8 +497,9 @@ def test_queue_counts_services_and_sla_explanation(apis, factory, org, sla_org):
     assert [(g["code"], g["active"], g["unassigned"]) for g in groups] == [("local", 1, 1)]
     assert apis["requester"].get("/groups").status_code == 403
     services = apis["requester"].get("/services").json
-    assert {"code": "mail", "name": org.service.name, "description": "", "lifecycle": "active",
-            "orderable": True} in services
+    assert {"code": "mail", "name": org.service.name, "name_en": org.service.name_en,
+            "description": "", "description_en": None, "lifecycle": "active",
+            "orderable": True, "may_order": True} in services
     proposed = factory.service(lifecycle=Lifecycle.PROPOSED, code="ai-assistent")
     assert proposed.code not in {s["code"] for s in apis["requester"].get("/services").json}
     assert proposed.code in {s["code"] for s in apis["local_agent"].get("/services").json}
