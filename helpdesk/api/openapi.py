@@ -64,7 +64,8 @@ _PROBLEM_HEADERS: dict[int, dict[str, Any]] = {
 
 
 def _problems(*codes: int) -> dict[str, Any]:
-    return {str(code): _problem(code) for code in (*codes, 401, 429)}
+    # 400 everywhere: a query parameter where none is read is refused (api.blueprint).
+    return {str(code): _problem(code) for code in sorted({*codes, 400, 401, 429})}
 
 
 def _problem(code: int) -> dict[str, Any]:

@@ -302,10 +302,12 @@ class ServiceOut(Schema):
     lifecycle = fields.String()
     orderable = fields.Boolean(metadata={
         "description": "Tickets may be opened on it now (its lifecycle allows it)."})
-    may_order = fields.Function(lambda service: service.may_order(current_user), metadata={
-        "type": "boolean", "description": (
-            "You may order it (a service_request); some services take orders from their "
-            "authorised orderers only. Incidents need only orderable.")})
+    may_order = fields.Function(
+        lambda service: service.orderable and service.may_order(current_user), metadata={
+            "type": "boolean", "description": (
+                "You may order it now (a service_request): it is orderable, and you are among "
+                "those it takes orders from (some take them from authorised orderers only). "
+                "An incident needs only orderable.")})
 
 
 class GroupOut(Schema):

@@ -56,7 +56,7 @@ def queue(code: str) -> str:
     user = edge.actor()
     if code == ALL_MY_QUEUES:
         group = None
-        group_ids = sorted(g.id for g in user.groups)
+        group_ids = sorted(permissions.working_group_ids(user))  # those they lead too
         member = True
     else:
         try:

@@ -117,12 +117,12 @@ class _Deadline:
         resolver that does not answer would otherwise hold the post well past its time.
         The lookup is left to finish in its thread; nothing waits for it then."""
         found: list[Any] = []
-        failed: list[OSError] = []
+        failed: list[Exception] = []
 
         def look_up() -> None:
             try:
                 found.extend(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM))
-            except OSError as exc:
+            except Exception as exc:  # any error, raised again below in the post's thread
                 failed.append(exc)
 
         lookup = threading.Thread(target=look_up, daemon=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from helpdesk.accounts.models import Role
-from helpdesk.catalogue.models import Ordering
+from helpdesk.catalogue.models import Lifecycle, Ordering
 from helpdesk.extensions import db
 from helpdesk.sla import admin as sla_admin
 from helpdesk.tickets import operations as ops
@@ -51,12 +51,13 @@ def test_a_confidential_ticket_counts_only_in_the_queues_of_those_who_work_in_it
 def test_a_lead_works_the_queues_they_lead_member_or_not(app, factory, org):
     lead = factory.user(Role.LEAD, name="Lena Lead")
     org.local.lead = lead
-    factory.ticket(org.requester, org.service)
+    ticket = factory.ticket(org.requester, org.service)
     db.session.flush()
     api = ApiClient(app, factory.api_token(lead))
     assert api.get("/me").json["groups"] == ["local"]
     assert _counts(api) == {"local": (1, 1)}
     assert _overview(app, lead) == {"local": ("1", "1")}
+    assert get(person(app, lead), "/agent/queues/mine").references() == [ticket.reference]
 
 
 def test_a_service_says_whether_the_caller_may_order_it(apis, factory, org):
@@ -73,6 +74,10 @@ def test_a_service_says_whether_the_caller_may_order_it(apis, factory, org):
     assert (mine["orderable"], mine["may_order"]) == (True, False)  # an incident, not an order
     assert mine["name_en"] == "Software licences"
     assert seen_by("other_requester")["may_order"] is True
+    licences.lifecycle = Lifecycle.RETIRED  # no orders now, whoever asks
+    db.session.flush()
+    assert (seen_by("other_requester")["orderable"], seen_by("other_requester")["may_order"]) == (
+        False, False)
     refused = apis["requester"].post("/tickets", json={
         "service": "licenser", "type": "service_request", "subject": "Licens",
         "description": "En licens till.", "impact": 3, "urgency": 3})
@@ -133,3 +138,14 @@ def test_a_vendor_contracts_clocks_name_the_vendor(apis, vendor_org, now, settin
     contract = {c["metric"]: c["vendor"] for c in clocks if c["vendor"] is not None}
     assert contract == {"uc_response": "acme", "uc_resolution": "acme"}
     assert {c["vendor"] for c in clocks if c["metric"] == "resolution"} == {None}
+
+
+def test_a_query_parameter_the_endpoint_does_not_read_is_refused_not_ignored(app, apis):
+    for path in ("/services?lifecycle=active", "/groups?group=local", "/me?fields=email"):
+        refused = apis["local_agent"].get(path)
+        assert (refused.status_code, refused.content_type) == (400, "application/problem+json")
+        name = path.split("?")[1].split("=")[0]
+        assert refused.json["errors"] == {name: ["There is no such query parameter here."]}
+    assert apis["local_agent"].get("/services").status_code == 200
+    # Who may ask is settled first: without a token it is 401, whatever the query.
+    assert ApiClient(app, None).get("/services?x=1").status_code == 401
