@@ -24,6 +24,7 @@ from helpdesk.webhooks.subscriptions import (
     replace_secret,
     set_active,
     shown_address,
+    support_groups,
 )
 
 bp = Blueprint("webhooks_admin", __name__, url_prefix="/admin/webhooks")
@@ -38,8 +39,9 @@ def _page(form: dict[str, object] | None = None, errors: dict[str, list[str]] | 
     response = make_response(render_template(
         "webhooks/admin.html", subscriptions=all_subscriptions(),
         deliveries=recent_deliveries(), events=list(EVENTS), event_labels=EVENT_LABELS,
-        form=form or {}, errors=errors or {}, added=added, shown_address=shown_address,
-        delivery_error=delivery_error, stopped_note=stopped_note), status)
+        groups=support_groups(), form=form or {}, errors=errors or {}, added=added,
+        shown_address=shown_address, delivery_error=delivery_error,
+        stopped_note=stopped_note), status)
     if added is not None:
         # Its secret is on this page alone: no browser cache or proxy may keep a copy.
         response.headers["Cache-Control"] = "no-store"
@@ -51,11 +53,11 @@ def _subscription_page(subscription: WebhookSubscription,
                        errors: dict[str, list[str]] | None = None, secret: str | None = None,
                        status: int = 200) -> Response:
     stored = {"name": subscription.name, "url": shown_address(subscription.url),
-              "events": subscription.events}
+              "events": subscription.events, "groups": subscription.group_codes}
     response = make_response(render_template(
         "webhooks/edit.html", subscription=subscription, form=form or stored,
         errors=errors or {}, secret=secret, events=list(EVENTS), event_labels=EVENT_LABELS,
-        stopped_note=stopped_note), status)
+        groups=support_groups(), stopped_note=stopped_note), status)
     if secret is not None:
         response.headers["Cache-Control"] = "no-store"  # as the secret of a new subscription
     return response
@@ -93,15 +95,15 @@ def index() -> Response:
 
 @bp.post("")
 def add() -> Response:
-    chosen = request.form.getlist("events")
+    chosen = {"events": request.form.getlist("events"), "groups": request.form.getlist("groups")}
     try:
         subscription = add_subscription(name=request.form.get("name", ""),
-                                        url=request.form.get("url", ""), events=chosen,
-                                        now=edge.now())
+                                        url=request.form.get("url", ""), events=chosen["events"],
+                                        groups=chosen["groups"], now=edge.now())
         edge.commit()
     except InvalidInput as exc:
         db.session.rollback()
-        return _page({**edge.posted(), "events": chosen}, exc.errors, status=422)
+        return _page({**edge.posted(), **chosen}, exc.errors, status=422)
     # Shown in this answer, not flashed after a redirect: a flashed message travels in the
     # session cookie, which is signed but readable, and the secret would go with it.
     return _page(added=subscription, status=201)
@@ -123,15 +125,16 @@ def edit_form(subscription_id: int) -> Response:
 @bp.post("/<int:subscription_id>")
 def edit(subscription_id: int) -> Response:
     subscription = _subscription(subscription_id)
-    chosen = request.form.getlist("events")
+    chosen = {"events": request.form.getlist("events"), "groups": request.form.getlist("groups")}
     try:
         edit_subscription(subscription, name=request.form.get("name", ""),
-                          url=request.form.get("url", ""), events=chosen)
+                          url=request.form.get("url", ""), events=chosen["events"],
+                          groups=chosen["groups"])
         edge.commit()
     except InvalidInput as exc:
         db.session.rollback()
-        return _subscription_page(subscription, {**edge.posted(), "events": chosen},
-                                  exc.errors, status=422)
+        return _subscription_page(subscription, {**edge.posted(), **chosen}, exc.errors,
+                                  status=422)
     flash(gettext("Subscription %(name)s saved.", name=subscription.name), "success")
     return redirect(url_for(".index"))
 

@@ -11,11 +11,18 @@
 
 A delivery row is written in the transaction of the change, so a change that is
 rolled back posts nothing; the scheduler sends it after the commit.
+
+A subscription limited to some groups gets an event only for a ticket of one of them:
+its group is the one the event sends it to (``to_group``: the group an escalation goes
+to, the level-1 group a return or a reopening brings it back to), else the group it is
+assigned to after the change (the one it was routed to when created, the one working it
+at a workflow step, the one that handed it to a vendor, the one it is with when an SLA
+or OLA is warned of or breached). So the group a ticket leaves is not told.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -26,6 +33,9 @@ from helpdesk.extensions import db
 from helpdesk.sla.clocks import sla_summary
 from helpdesk.tickets.history import Recorded, on_recorded
 from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
+
+if TYPE_CHECKING:
+    from helpdesk.tiers.models import SupportGroup
 
 # The workflow's steps as the operations record them (each one fired an engine event).
 TRANSITION_KINDS = frozenset({
@@ -85,11 +95,26 @@ def payload(event: str, recorded: Recorded) -> dict[str, Any]:
     }
 
 
-def _active_subscriptions() -> list[tuple[int, list[str]]]:
-    """Each active subscription's id and events: all a delivery needs, read without objects."""
-    return [(row.id, row.events) for row in db.session.execute(
-        select(WebhookSubscription.id, WebhookSubscription.events)
-        .where(WebhookSubscription.active.is_(True)).order_by(WebhookSubscription.id))]
+def ticket_group(recorded: Recorded) -> SupportGroup:
+    """The group a subscription's groups are compared with (see above)."""
+    return recorded.to_group if recorded.to_group is not None else recorded.ticket.assigned_group
+
+
+def _active_subscriptions() -> list[tuple[int, list[str], list[str]]]:
+    """Each active subscription's id, events and groups: all a delivery needs, read without
+    objects.
+
+    Held FOR KEY SHARE on PostgreSQL until the change commits, as a delivery's foreign key
+    would hold it from its INSERT anyway: an administrator deleting one meanwhile waits
+    for the change, and its delivery goes with the subscription (ON DELETE CASCADE);
+    one deleted first is waited for and then not read, instead of the INSERT failing on
+    the key. Stopping or editing one is not held up. (SQLite locks no rows: it has one
+    writer at a time.)"""
+    return [(row.id, row.events, row.group_codes) for row in db.session.execute(
+        select(WebhookSubscription.id, WebhookSubscription.events,
+               WebhookSubscription.group_codes)
+        .where(WebhookSubscription.active.is_(True)).order_by(WebhookSubscription.id)
+        .with_for_update(read=True, key_share=True))]
 
 
 def _on_ticket_event(recorded: Recorded) -> None:
@@ -98,8 +123,10 @@ def _on_ticket_event(recorded: Recorded) -> None:
         return  # a requester's word on a ticket that waited for none: no step was taken
     # Bulk work (the SLA sweep, a group of mails) records hundreds of events: the
     # subscriptions are read once for the whole block, not once for each event.
-    subscribed = [ident for ident, events in read_once("webhook_subscriptions", _active_subscriptions)
-                  if event in events]
+    chosen = [(ident, groups) for ident, events, groups
+              in read_once("webhook_subscriptions", _active_subscriptions) if event in events]
+    group = ticket_group(recorded).code if any(groups for _, groups in chosen) else None
+    subscribed = [ident for ident, groups in chosen if not groups or group in groups]
     if not subscribed:
         return
     body = payload(event, recorded)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.core.types import UTCDateTime
@@ -22,6 +22,10 @@ class WebhookSubscription(db.Model):  # type: ignore[name-defined]
     """A receiver (another service desk, a monitoring system) and the events it wants."""
 
     __tablename__ = "webhook_subscriptions"
+    # AUTOINCREMENT: SQLite would hand the highest id out again once it is deleted, and a
+    # stale page of a deleted subscription would then change the new one. (PostgreSQL's
+    # sequences never go back.)
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -30,6 +34,10 @@ class WebhookSubscription(db.Model):  # type: ignore[name-defined]
     # the same secret.
     secret: Mapped[str] = mapped_column(String(100))
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The support groups (by code, which the organisation file keeps for good; a name may
+    # change) whose tickets it is sent; none: every ticket. See events.ticket_group.
+    group_codes: Mapped[list[str]] = mapped_column(JSON, default=list,
+                                                   server_default=text("'[]'"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Set when the sender stopped it (not an administrator), so the page can say why;
@@ -42,11 +50,17 @@ class WebhookDelivery(db.Model):  # type: ignore[name-defined]
     """One event for one subscription: written with the change, sent after it, until taken."""
 
     __tablename__ = "webhook_deliveries"
+    # AUTOINCREMENT: the id is X-Helpdesk-Delivery, which a receiver drops when it has had it
+    # already; SQLite would give a deleted subscription's highest ids to the next deliveries.
     __table_args__ = (Index("ix_webhook_deliveries_due", "delivered_at", "failed_at",
-                            "next_attempt_at"),)
+                            "next_attempt_at"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"), index=True)
+    # Deleted with their subscription by the database itself, those a change queues while it
+    # is deleted too (see subscriptions.delete_subscription).
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), index=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     event: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import idna
 from marshmallow import ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from helpdesk.core.errors import InvalidInput
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
 from helpdesk.tickets.schemas import TOO_LONG, storable
+from helpdesk.tiers.models import SupportGroup
 from helpdesk.webhooks.events import EVENTS
 from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
 
@@ -23,6 +25,7 @@ ADDRESS = N_("Give an http:// or https:// address.")
 CREDENTIALS = N_("The address may not contain a user name or password.")
 BACKSLASH = N_("The address may not contain a backslash (\\).")
 HOST_NAME = N_("The address's host name is not a valid domain name.")
+UNKNOWN_GROUP = N_("Choose groups from the list.")
 # What DNS and the Host header take (an underscore too, as in some internal names), a
 # label at a time: 1 to 63 characters.
 _LABEL = re.compile(r"[a-z0-9_-]{1,63}")
@@ -43,23 +46,29 @@ class UnusableAddress(ValueError):
 
 
 def add_subscription(*, name: str, url: str, events: list[str], now: datetime,
-                     secret: str | None = None) -> WebhookSubscription:
-    name, url, events = _checked(name, url, events)
+                     groups: Sequence[str] = (), secret: str | None = None
+                     ) -> WebhookSubscription:
+    """``groups``: the codes of the support groups whose tickets it is sent (see
+    events.ticket_group); none, every ticket."""
+    name, url, events, group_codes = _checked(name, url, events, groups)
     subscription = WebhookSubscription(name=name, url=url, secret=secret or _fresh_secret(),
-                                       events=events, active=True, created_at=now)
+                                       events=events, group_codes=group_codes, active=True,
+                                       created_at=now)
     db.session.add(subscription)
     db.session.flush()
     return subscription
 
 
 def edit_subscription(subscription: WebhookSubscription, *, name: str, url: str,
-                      events: list[str]) -> None:
-    """A new name, address or events, checked as when it was added. Deliveries already
+                      events: list[str], groups: Sequence[str]) -> None:
+    """A new name, address, events or groups, checked as when it was added (``groups``
+    has no default: a change that forgot them would send every ticket). Deliveries already
     queued are posted to the new address: they are read through the subscription as they
     go out, and an administrator who corrects an address wants them to arrive there. They
-    are posted even if their event is no longer chosen, as the receiver wanted them when
-    they were queued."""
-    subscription.name, subscription.url, subscription.events = _checked(name, url, events)
+    are posted even if their event or group is no longer chosen, as the receiver wanted
+    them when they were queued."""
+    (subscription.name, subscription.url, subscription.events,
+     subscription.group_codes) = _checked(name, url, events, groups)
     db.session.flush()
 
 
@@ -73,9 +82,15 @@ def replace_secret(subscription: WebhookSubscription) -> str:
 
 def delete_subscription(subscription: WebhookSubscription) -> None:
     """The subscription and every delivery for it, sent or not. A delivery being posted
-    at this moment still reaches the receiver; its outcome then updates no row."""
-    db.session.execute(delete(WebhookDelivery)
-                       .where(WebhookDelivery.subscription_id == subscription.id))
+    at this moment still reaches the receiver; its outcome then updates no row.
+
+    The deliveries go by the foreign key's ON DELETE CASCADE, not by a DELETE of our own
+    first: a ticket change that read the subscription as active may queue a delivery after
+    that DELETE and before this one, and its delivery would then be left behind, breaking
+    the key (IntegrityError). The change holds the subscription FOR KEY SHARE from its
+    read (events._active_subscriptions), so this waits for it to commit and the cascade
+    takes its delivery too; a change that comes after this waits for our commit, and then
+    no longer sees the subscription."""
     db.session.delete(subscription)
     db.session.flush()
 
@@ -84,9 +99,10 @@ def _fresh_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _checked(name: str, url: str, events: list[str]) -> tuple[str, str, list[str]]:
-    """A subscription's name, address and events as they are kept; InvalidInput names
-    each field that cannot be."""
+def _checked(name: str, url: str, events: list[str], groups: Sequence[str]
+             ) -> tuple[str, str, list[str], list[str]]:
+    """A subscription's name, address, events and groups as they are kept; InvalidInput
+    names each field that cannot be."""
     errors: dict[str, list[str]] = {}
     name, url = name.strip(), url.strip()
     if not name:
@@ -101,9 +117,13 @@ def _checked(name: str, url: str, events: list[str]) -> tuple[str, str, list[str
         errors["url"] = [exc.message]
     if not events or any(e not in EVENTS for e in events):
         errors["events"] = [N_("Choose at least one event.")]
+    group_codes = sorted(set(groups))
+    if group_codes and len(group_codes) != len(db.session.scalars(
+            select(SupportGroup.code).where(SupportGroup.code.in_(group_codes))).all()):
+        errors["groups"] = [UNKNOWN_GROUP]
     if errors:
         raise InvalidInput(errors)
-    return name, url, sorted(set(events))
+    return name, url, sorted(set(events)), group_codes
 
 
 def _unstorable(text: str) -> str | None:
@@ -171,6 +191,12 @@ def set_active(subscription: WebhookSubscription, active: bool) -> None:
     subscription.active = active
     subscription.stopped_reason = subscription.stopped_at = None
     db.session.flush()
+
+
+def support_groups() -> list[SupportGroup]:
+    """The groups a subscription may be limited to, as the form lists them."""
+    return list(db.session.scalars(select(SupportGroup).order_by(SupportGroup.tier,
+                                                                 SupportGroup.name)))
 
 
 def all_subscriptions() -> list[WebhookSubscription]:

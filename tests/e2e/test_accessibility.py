@@ -135,6 +135,7 @@ def open_webhook_subscription(page: Page, _reference: str) -> None:
     page.locator("#name").fill("Regionens servicedesk")
     page.locator("#url").fill("https://servicedesk.example/hook")
     page.locator("main input[name=events]").first.check()
+    page.locator("main input[name=groups]").first.check()  # limited: the table shows it
     page.locator("main form[action='/admin/webhooks'] button[type=submit]").click()
     expect(page.locator("#new-secret")).to_be_visible()
     page.locator("main tbody a[href^='/admin/webhooks/']").last.click()

@@ -98,3 +98,80 @@ def test_upgrading_keeps_addresses_in_lower_case_so_the_index_finds_a_sender(emp
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT email FROM users")).scalars().all() == [
             "anna.andersson@kemi.example.se"]
+
+
+
+def test_upgrading_keeps_the_webhooks_and_their_deliveries_then_go_with_their_subscription(
+        empty_app):
+    from sqlalchemy import text
+
+    flask_migrate.upgrade(revision="e3a7c51f9b06")
+    with db.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO webhook_subscriptions (id, name, url, secret, events, active, "
+            "created_at) VALUES (1, 'x', 'http://x.example/', 's', '[\"ticket.created\"]', "
+            "true, '2026-12-01 10:00:00+00:00')"))
+        conn.execute(text(
+            "INSERT INTO webhook_deliveries (id, subscription_id, event, payload, created_at, "
+            "attempts) VALUES (7, 1, 'ticket.created', '{}', '2026-12-01 10:00:00+00:00', 0)"))
+    flask_migrate.upgrade()
+
+    with db.engine.begin() as conn:
+        assert conn.execute(text("SELECT id, name FROM webhook_subscriptions")).all() == [
+            (1, "x")]
+        # Every subscription there was still sends every ticket.
+        assert conn.execute(text("SELECT group_codes FROM webhook_subscriptions")).scalar() in (
+            [], "[]")
+        assert conn.execute(text("SELECT id, subscription_id FROM webhook_deliveries")).all() == [
+            (7, 1)]
+    flask_migrate.downgrade(revision="e3a7c51f9b06")  # and back: the rows stay again
+    with db.engine.begin() as conn:
+        assert conn.execute(text("SELECT id, subscription_id FROM webhook_deliveries")).all() == [
+            (7, 1)]
+    flask_migrate.upgrade()
+    with db.engine.begin() as conn:
+        [key] = [k for k in inspect(conn).get_foreign_keys("webhook_deliveries")
+                 if k["referred_table"] == "webhook_subscriptions"]
+        assert key["options"].get("ondelete") == "CASCADE"
+        conn.execute(text("DELETE FROM webhook_subscriptions"))
+        assert conn.execute(text("SELECT count(*) FROM webhook_deliveries")).scalar() == 0
+
+
+def test_a_migrated_sqlite_database_never_hands_a_webhook_id_out_twice(tmp_path, monkeypatch):
+    """AUTOINCREMENT: SQLite keeps the highest id it gave in sqlite_sequence, and gives the
+    next one after it even once that row is deleted."""
+    from sqlalchemy import text
+
+    def next_id_after_a_delete(conn) -> int:
+        conn.execute(text(
+            "INSERT INTO webhook_subscriptions (name, url, secret, events, group_codes, active, "
+            "created_at) VALUES ('x', 'http://x.example/', 's', '[]', '[]', 1, "
+            "'2026-12-01 10:00:00+00:00')"))
+        conn.execute(text("DELETE FROM webhook_subscriptions"))
+        conn.execute(text(
+            "INSERT INTO webhook_subscriptions (name, url, secret, events, group_codes, active, "
+            "created_at) VALUES ('y', 'http://y.example/', 's', '[]', '[]', 1, "
+            "'2026-12-01 10:00:00+00:00')"))
+        return int(conn.execute(text("SELECT id FROM webhook_subscriptions")).scalar_one())
+
+    monkeypatch.setenv("HELPDESK_INSTANCE_DIR", str(tmp_path / "instance"))
+    app = create_app({"TESTING": True,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'ids.sqlite3'}"})
+    with app.app_context():
+        try:
+            flask_migrate.upgrade()
+            with db.engine.begin() as conn:
+                assert next_id_after_a_delete(conn) == 2
+                assert {"webhook_subscriptions", "webhook_deliveries"} <= set(
+                    conn.execute(text("SELECT name FROM sqlite_sequence")).scalars())
+                conn.execute(text("DELETE FROM webhook_subscriptions"))
+            flask_migrate.downgrade(revision="e3a7c51f9b06")
+            with db.engine.begin() as conn:
+                tables = conn.execute(text(
+                    "SELECT sql FROM sqlite_master WHERE name LIKE 'webhook_%' "
+                    "AND type = 'table'")).scalars().all()
+            assert len(tables) == 2
+            assert not any("AUTOINCREMENT" in sql for sql in tables)
+        finally:
+            db.session.remove()
+            db.engine.dispose()

@@ -15,18 +15,22 @@ from tests.web.api.client import ApiClient, new_ticket
 
 def test_a_ticket_escalated_to_a_partners_group_reaches_their_adapter_and_is_worked_back(
         app, factory, org, receiver):
+    # Limited to their group, so that no other ticket leaves the helpdesk.
     subscription = add_subscription(name="Partnerns servicedesk", url=receiver.url,
-                                    events=["ticket.escalated"], now=NOW)
+                                    events=["ticket.escalated"], groups=["level3"], now=NOW)
     requester = ApiClient(app, factory.api_token(org.requester))
     ours = ApiClient(app, factory.api_token(org.local_agent))
     partner = ApiClient(app, factory.api_token(org.level3_agent))  # their adapter's token
+    not_theirs = new_ticket(requester)["reference"]
     reference = new_ticket(requester)["reference"]
     assert partner.get(f"/tickets/{reference}").status_code == 404  # not theirs yet
 
-    escalated = ours.post(f"/tickets/{reference}/events", json={
-        "event": "escalate", "to_group": "level3", "reason": "Leverantörens system"})
-    assert escalated.status_code == 200, escalated.json
+    for ticket, group in ((not_theirs, "level2"), (reference, "level3")):
+        escalated = ours.post(f"/tickets/{ticket}/events", json={
+            "event": "escalate", "to_group": group, "reason": "Leverantörens system"})
+        assert escalated.status_code == 200, escalated.json
     assert send_due(clock=utcnow).delivered == 1
+    assert len(receiver.received) == 1  # not the one escalated to another group
 
     # The adapter checks the post as the README says, and sees that it is for its group.
     post = receiver.received[0]

@@ -13,7 +13,7 @@ from helpdesk.webhooks.subscriptions import add_subscription
 from tests.conftest import NOW
 from tests.integration.webhooks.support import running_receiver
 from tests.support import fast_password_hashing
-from tests.web.helpers import Page, get, person, post
+from tests.web.helpers import Element, Page, get, person, post
 
 
 @pytest.fixture(autouse=True)
@@ -202,6 +202,16 @@ def subscription_for(url: str = "https://example.org/hook") -> WebhookSubscripti
     return add_subscription(name="Övervakning", url=url, events=["ticket.created"], now=NOW)
 
 
+def fieldset(page: Page, legend: str) -> Element:
+    [found] = [f for f in page.doc.find_all("fieldset") if f.one("legend").text == legend]
+    return found
+
+
+def ticked(page: Page, name: str) -> list[str]:
+    return [box.attrs["value"] for box in page.doc.find_all("input", name=name)
+            if "checked" in box.attrs]
+
+
 @pytest.mark.parametrize("who", ["requester", "local_agent", "level2_agent"])
 def test_nobody_but_an_administrator_changes_or_deletes_a_subscription(app, org, who):
     subscription = subscription_for()
@@ -269,7 +279,7 @@ def test_a_change_that_is_refused_names_each_error_keeps_what_was_typed_and_chan
         element = page.doc.one("input", id=field)
         assert element.attrs.get("aria-invalid") == "true"
         assert element.attrs["aria-describedby"] == f"{field}-error"
-    assert page.doc.one("fieldset").attrs["aria-describedby"] == "events-error"
+    assert fieldset(page, "Events").attrs["aria-describedby"] == "events-error"
     assert "This field is required." in page.doc.one(id="name-error").text
     assert "may not contain a user name or password" in page.doc.one(id="url-error").text
     assert "Choose at least one event." in page.doc.one(id="events-error").text
@@ -380,3 +390,88 @@ def test_a_receiver_that_answered_410_gone_is_shown_stopped_until_started_again(
 def test_the_page_says_what_a_410_does(app, org):
     page = get(person(app, org.admin), "/admin/webhooks")
     assert "410 Gone" in page.text and "a 404 too, is retried" in page.text
+
+
+def test_a_subscription_limited_to_groups_shows_them_and_they_can_be_changed(app, org):
+    admin = person(app, org.admin)
+    form = get(admin, "/admin/webhooks")
+    groups = fieldset(form, "Groups")
+    assert "None chosen: every ticket." in groups.one("p", id="groups-hint").text
+    assert groups.attrs["aria-describedby"] == "groups-hint"
+    assert f"{org.level3.name_en} (level3)" in [label.text for label in groups.find_all("label")]
+    response = admin.post("/admin/webhooks", data={
+        "name": "Partnerns servicedesk", "url": "https://partner.example/hook",
+        "events": ["ticket.escalated"], "groups": ["level3", "other3"]})
+    assert response.status_code == 201
+    add_subscription(name="Övervakning", url="https://example.org/hook",
+                     events=["ticket.created"], now=NOW)
+
+    rows = {row.one("th").text: row.find_all("td")[2].text for row in get(
+        admin, "/admin/webhooks").doc.one("section", aria_labelledby="subs-heading")
+        .one("tbody").find_all("tr")}
+    assert rows == {"Partnerns servicedesk": f"{org.level3.name_en}, {org.other3.name_en}",
+                    "Övervakning": "every ticket"}
+
+    partner = db.session.scalars(select(WebhookSubscription).filter_by(
+        name="Partnerns servicedesk")).one()
+    assert partner.group_codes == ["level3", "other3"]
+    page = get(admin, f"/admin/webhooks/{partner.id}")
+    assert ticked(page, "groups") == ["level3", "other3"]
+    response = admin.post(f"/admin/webhooks/{partner.id}", data={
+        "name": partner.name, "url": partner.url, "events": partner.events,
+        "groups": ["level3"]})
+    assert response.status_code == 302
+    assert partner.group_codes == ["level3"]
+    assert ticked(get(admin, f"/admin/webhooks/{partner.id}"), "groups") == ["level3"]
+
+    admin.post(f"/admin/webhooks/{partner.id}", data={
+        "name": partner.name, "url": partner.url, "events": partner.events})  # none ticked
+    assert partner.group_codes == []
+
+
+@pytest.mark.parametrize("path", ["/admin/webhooks", "edit"])
+def test_a_group_not_in_the_list_is_refused_naming_the_field(app, session, org, path):
+    subscription = subscription_for()
+    session.commit()  # the refusal rolls back: keep the arranged rows out of its reach
+    url = f"/admin/webhooks/{subscription.id}" if path == "edit" else path
+    page = post(person(app, org.admin), url, {
+        "name": "Partnerns servicedesk", "url": "https://partner.example/hook",
+        "events": ["ticket.escalated"], "groups": ["level3", "nobody"]})
+
+    assert page.status == 422
+    assert "Choose groups from the list." in page.doc.one(id="groups-error").text
+    assert fieldset(page, "Groups").attrs["aria-describedby"] == "groups-hint groups-error"
+    assert ticked(page, "groups") == ["level3"]  # what was ticked, kept
+    db.session.expire_all()
+    assert [s.group_codes for s in db.session.scalars(select(WebhookSubscription))] == [[]]
+
+
+def test_a_subscription_added_again_after_a_delete_gets_ids_never_handed_out_before(
+        app, factory, org):
+    """The receiver drops an X-Helpdesk-Delivery it has had; SQLite reused a deleted
+    subscription's highest ids, and a stale page of it edited the new one."""
+    admin = person(app, org.admin)
+    form = {"name": "Partner", "events": ["ticket.created"]}
+    with running_receiver() as receiver:
+        assert admin.post("/admin/webhooks", data={**form, "url": receiver.url}
+                          ).status_code == 201
+        [first] = db.session.scalars(select(WebhookSubscription)).all()
+        factory.ticket(org.requester, org.service)
+        factory.ticket(org.requester, org.service)
+        assert send_due(now=NOW).delivered == 2
+        stale = f"/admin/webhooks/{first.id}"
+        assert admin.post(f"{stale}/delete", data={"confirm": "1"}).status_code == 302
+
+        assert admin.post("/admin/webhooks", data={**form, "url": receiver.url}
+                          ).status_code == 201
+        factory.ticket(org.requester, org.service)
+        assert send_due(now=NOW).delivered == 1
+
+        earlier, again = ({int(post["headers"]["X-Helpdesk-Delivery"]) for post in posts}
+                          for posts in (receiver.received[:2], receiver.received[2:]))
+        assert min(again) > max(earlier)
+        assert get(admin, stale).status == 404
+        assert admin.post(stale, data={**form, "url": "https://elsewhere.example/"}
+                          ).status_code == 404
+        [second] = db.session.scalars(select(WebhookSubscription)).all()
+        assert second.id > first.id and second.url == receiver.url
