@@ -35,13 +35,14 @@ class Access(enum.IntEnum):
     ASSIGNED = 4  # the group that works it now: everything
 
 
-def working_group_ids(user: User) -> set[int]:
+def working_groups(user: User) -> list[SupportGroup]:
     """The groups whose queues the user works: those they are a member of or lead."""
-    ids = {g.id for g in user.groups}
-    ids.update(
-        db.session.scalars(select(SupportGroup.id).where(SupportGroup.lead_id == user.id)).all()
-    )
-    return ids
+    led = db.session.scalars(select(SupportGroup).where(SupportGroup.lead_id == user.id)).all()
+    return [*user.groups, *(g for g in led if g not in user.groups)]
+
+
+def working_group_ids(user: User) -> set[int]:
+    return {g.id for g in working_groups(user)}
 
 
 def staff_access(user: User, ticket: Ticket) -> Access:

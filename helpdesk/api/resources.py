@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from helpdesk.accounts.models import User
-from helpdesk.accounts.permissions import Access, working_group_ids
+from helpdesk.accounts.permissions import Access, working_group_ids, working_groups
 from helpdesk.api import schemas
 from helpdesk.api.auth import api_token, api_user
 from helpdesk.api.blueprint import bp
@@ -35,14 +34,8 @@ def me() -> Response:
     user = api_user()
     return answer(ME_OUT, {
         "id": user.id, "email": user.email, "name": user.name, "role": user.role.value,
-        "groups": _working_group_codes(user), "token_scope": api_token().scope.value})
-
-
-def _working_group_codes(user: User) -> list[str]:
-    """permissions.working_group_ids' groups by their codes, in one query."""
-    return list(db.session.scalars(select(SupportGroup.code).where(or_(
-        SupportGroup.members.any(User.id == user.id), SupportGroup.lead_id == user.id))
-        .order_by(SupportGroup.code)))
+        "groups": sorted(g.code for g in working_groups(user)),
+        "token_scope": api_token().scope.value})
 
 
 @bp.get("/services")

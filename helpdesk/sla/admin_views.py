@@ -17,6 +17,7 @@ from helpdesk.org.schemas import WEEKDAYS
 from helpdesk.sla import admin, admin_forms
 from helpdesk.sla.models import Calendar, OlaPolicy, SlaPolicy
 from helpdesk.tiers.models import SupportGroup
+from helpdesk.tiers.queries import all_groups
 from helpdesk.web import edge
 from helpdesk.web.template_helpers import business_duration, localized
 
@@ -98,8 +99,7 @@ def _calendars() -> list[Calendar]:
 
 @bp.route("")
 def index() -> str:
-    groups = db.session.scalars(select(SupportGroup).order_by(SupportGroup.tier,
-                                                              SupportGroup.name)).all()
+    groups = all_groups()
     olas = {ola.group_id: ola for ola in db.session.scalars(select(OlaPolicy))}
     policies = db.session.scalars(select(SlaPolicy).order_by(SlaPolicy.name)).all()
     return render_template("sla/admin/index.html", calendars=_calendars(), policies=policies,

@@ -82,6 +82,12 @@ def queue_page(f: QueueFilter) -> list[Ticket]:
     ).unique().all())
 
 
+def all_groups() -> list[SupportGroup]:
+    """Every support group, by tier and name, as the administrators' pages list them."""
+    return list(db.session.scalars(select(SupportGroup).order_by(SupportGroup.tier,
+                                                                 SupportGroup.name)))
+
+
 def queue_counts(group_ids: Sequence[int], *,
                  confidential_in: Collection[int]) -> dict[int, dict[str, int]]:
     """Per group: active and unassigned counts, in one grouped query. Confidential tickets

@@ -15,7 +15,7 @@ from helpdesk.tickets.agent_views import page as ticket_page
 from helpdesk.tickets.schemas import AnswerForm, ConsultForm
 from helpdesk.tiers import operations
 from helpdesk.tiers.models import Consultation, ConsultationStatus, SupportGroup
-from helpdesk.tiers.queries import SORTS, STATUS_FILTERS, QueueFilter, queue_counts, queue_page
+from helpdesk.tiers.queries import SORTS, STATUS_FILTERS, QueueFilter, all_groups, queue_counts, queue_page
 from helpdesk.web import edge
 
 bp = Blueprint("tiers", __name__)
@@ -30,11 +30,9 @@ def _int_arg(name: str) -> int | None:
 @edge.staff_required
 def queues() -> str:
     user = edge.actor()
-    working = permissions.working_group_ids(user)
-    query = select(SupportGroup).order_by(SupportGroup.tier, SupportGroup.name)
-    if not user.is_admin:  # a group's lead works its queue too, member or not
-        query = query.where(SupportGroup.id.in_(sorted(working)))
-    groups = list(db.session.scalars(query))
+    mine = permissions.working_groups(user)  # a group's lead works its queue too, member or not
+    working = {g.id for g in mine}
+    groups = all_groups() if user.is_admin else sorted(mine, key=lambda g: (g.tier, g.name))
     consultations = db.session.scalars(
         select(Consultation).where(
             Consultation.group_id.in_([g.id for g in user.groups]),

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from helpdesk.core.errors import InvalidInput
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
+from helpdesk.tiers.queries import all_groups
 from helpdesk.web import edge
 from helpdesk.web.template_helpers import local_time
 from helpdesk.webhooks.events import EVENT_LABELS, EVENTS
@@ -24,7 +25,6 @@ from helpdesk.webhooks.subscriptions import (
     replace_secret,
     set_active,
     shown_address,
-    support_groups,
 )
 
 bp = Blueprint("webhooks_admin", __name__, url_prefix="/admin/webhooks")
@@ -39,7 +39,7 @@ def _page(form: dict[str, object] | None = None, errors: dict[str, list[str]] | 
     response = make_response(render_template(
         "webhooks/admin.html", subscriptions=all_subscriptions(),
         deliveries=recent_deliveries(), events=list(EVENTS), event_labels=EVENT_LABELS,
-        groups=support_groups(), form=form or {}, errors=errors or {}, added=added,
+        groups=all_groups(), form=form or {}, errors=errors or {}, added=added,
         shown_address=shown_address, delivery_error=delivery_error,
         stopped_note=stopped_note), status)
     if added is not None:
@@ -57,7 +57,7 @@ def _subscription_page(subscription: WebhookSubscription,
     response = make_response(render_template(
         "webhooks/edit.html", subscription=subscription, form=form or stored,
         errors=errors or {}, secret=secret, events=list(EVENTS), event_labels=EVENT_LABELS,
-        groups=support_groups(), stopped_note=stopped_note), status)
+        groups=all_groups(), stopped_note=stopped_note), status)
     if secret is not None:
         response.headers["Cache-Control"] = "no-store"  # as the secret of a new subscription
     return response
@@ -81,6 +81,12 @@ def stopped_note(subscription: WebhookSubscription) -> str | None:
     return gettext(note, time=local_time(subscription.stopped_at))
 
 
+def _chosen() -> dict[str, list[str]]:
+    """The events and groups ticked on the form (each a checkbox list), as the form is
+    shown again and as the services take them."""
+    return {"events": request.form.getlist("events"), "groups": request.form.getlist("groups")}
+
+
 def _subscription(subscription_id: int) -> WebhookSubscription:
     subscription = db.session.get(WebhookSubscription, subscription_id)
     if subscription is None:
@@ -95,7 +101,7 @@ def index() -> Response:
 
 @bp.post("")
 def add() -> Response:
-    chosen = {"events": request.form.getlist("events"), "groups": request.form.getlist("groups")}
+    chosen = _chosen()
     try:
         subscription = add_subscription(name=request.form.get("name", ""),
                                         url=request.form.get("url", ""), events=chosen["events"],
@@ -125,7 +131,7 @@ def edit_form(subscription_id: int) -> Response:
 @bp.post("/<int:subscription_id>")
 def edit(subscription_id: int) -> Response:
     subscription = _subscription(subscription_id)
-    chosen = {"events": request.form.getlist("events"), "groups": request.form.getlist("groups")}
+    chosen = _chosen()
     try:
         edit_subscription(subscription, name=request.form.get("name", ""),
                           url=request.form.get("url", ""), events=chosen["events"],

@@ -193,12 +193,6 @@ def set_active(subscription: WebhookSubscription, active: bool) -> None:
     db.session.flush()
 
 
-def support_groups() -> list[SupportGroup]:
-    """The groups a subscription may be limited to, as the form lists them."""
-    return list(db.session.scalars(select(SupportGroup).order_by(SupportGroup.tier,
-                                                                 SupportGroup.name)))
-
-
 def all_subscriptions() -> list[WebhookSubscription]:
     return list(db.session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.id)))
 
