@@ -13,11 +13,13 @@ A delivery row is written in the transaction of the change, so a change that is
 rolled back posts nothing; the scheduler sends it after the commit.
 
 A subscription limited to some groups gets an event only for a ticket of one of them:
-its group is the one the event sends it to (``to_group``: the group an escalation goes
-to, the level-1 group a return or a reopening brings it back to), else the group it is
-assigned to after the change (the one it was routed to when created, the one working it
-at a workflow step, the one that handed it to a vendor, the one it is with when an SLA
-or OLA is warned of or breached). So the group a ticket leaves is not told.
+the group the event sends it to (``to_group``: the group an escalation goes to, the
+level-1 group a return or a reopening brings it back to), else the group it is assigned
+to after the change (the one it was routed to when created, the one working it at a
+workflow step, the one that handed it to a vendor, the one it is with when an SLA or OLA
+is warned of or breached); and the group the event takes it from (``from_group``: the
+group an escalation or a return leaves, the one that had resolved a reopened ticket), so
+that a group that had a ticket hears that it has gone.
 """
 
 from __future__ import annotations
@@ -95,9 +97,13 @@ def payload(event: str, recorded: Recorded) -> dict[str, Any]:
     }
 
 
-def ticket_group(recorded: Recorded) -> SupportGroup:
-    """The group a subscription's groups are compared with (see above)."""
-    return recorded.to_group if recorded.to_group is not None else recorded.ticket.assigned_group
+def ticket_groups(recorded: Recorded) -> frozenset[str]:
+    """The codes of the groups a subscription's groups are compared with (see above)."""
+    to: SupportGroup = (recorded.to_group if recorded.to_group is not None
+                        else recorded.ticket.assigned_group)
+    if recorded.from_group is None:
+        return frozenset({to.code})
+    return frozenset({to.code, recorded.from_group.code})
 
 
 def _active_subscriptions() -> list[tuple[int, list[str], list[str]]]:
@@ -125,8 +131,10 @@ def _on_ticket_event(recorded: Recorded) -> None:
     # subscriptions are read once for the whole block, not once for each event.
     chosen = [(ident, groups) for ident, events, groups
               in read_once("webhook_subscriptions", _active_subscriptions) if event in events]
-    group = ticket_group(recorded).code if any(groups for _, groups in chosen) else None
-    subscribed = [ident for ident, groups in chosen if not groups or group in groups]
+    groups_of_ticket = (ticket_groups(recorded) if any(groups for _, groups in chosen)
+                        else frozenset())
+    subscribed = [ident for ident, groups in chosen
+                  if not groups or not groups_of_ticket.isdisjoint(groups)]
     if not subscribed:
         return
     body = payload(event, recorded)

@@ -35,7 +35,7 @@ class WebhookSubscription(db.Model):  # type: ignore[name-defined]
     secret: Mapped[str] = mapped_column(String(100))
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The support groups (by code, which the organisation file keeps for good; a name may
-    # change) whose tickets it is sent; none: every ticket. See events.ticket_group.
+    # change) whose tickets it is sent; none: every ticket. See events.ticket_groups.
     group_codes: Mapped[list[str]] = mapped_column(JSON, default=list,
                                                    server_default=text("'[]'"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

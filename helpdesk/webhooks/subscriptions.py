@@ -49,7 +49,7 @@ def add_subscription(*, name: str, url: str, events: list[str], now: datetime,
                      groups: Sequence[str] = (), secret: str | None = None
                      ) -> WebhookSubscription:
     """``groups``: the codes of the support groups whose tickets it is sent (see
-    events.ticket_group); none, every ticket."""
+    events.ticket_groups); none, every ticket."""
     name, url, events, group_codes = _checked(name, url, events, groups)
     subscription = WebhookSubscription(name=name, url=url, secret=secret or _fresh_secret(),
                                        events=events, group_codes=group_codes, active=True,

@@ -44,19 +44,38 @@ def test_each_subscription_gets_the_tickets_of_its_groups_and_one_without_groups
         return_to_level_1(theirs, actor=org.level3_agent, reason="Inte vårt", now=later,
                           settings=settings)
 
-        assert send_due(now=later).delivered == 2 + 3 + 7
+        assert send_due(now=later).delivered == 3 + 5 + 7
 
         mine, other = theirs.reference, elsewhere.reference
-        # Escalated to their group and worked there; not created elsewhere, not escalated
-        # to another group, and not told when the ticket left them.
+        # Escalated to their group, worked there and given back; not created elsewhere,
+        # and not escalated to another group.
         assert got(receiver) == [("ticket.escalated", "escalated", mine),
-                                 ("ticket.transitioned", "taken", mine)]
-        # Created in its group, and back to it by the return.
+                                 ("ticket.transitioned", "taken", mine),
+                                 ("ticket.transitioned", "returned_to_level_1", mine)]
+        # Created in its group, told when each ticket left it, and back by the return.
         assert got(local_desk) == [("ticket.created", "created", other),
+                                   ("ticket.escalated", "escalated", other),
                                    ("ticket.created", "created", mine),
+                                   ("ticket.escalated", "escalated", mine),
                                    ("ticket.transitioned", "returned_to_level_1", mine)]
         assert len(got(everything)) == 7  # as before there were groups to choose
     assert receiver.json(0)["details"]["to_group"] == "level3"
+    assert receiver.json(2)["details"]["from_group"] == "level3"
+
+
+def test_the_group_an_escalation_takes_a_ticket_from_is_told_where_it_went(
+        factory, org, settings, receiver):
+    add_subscription(name="Partner", url=receiver.url, events=["ticket.escalated"],
+                     groups=["level2"], now=NOW)
+    ticket = factory.ticket(org.requester, org.service)
+    for group in (org.level2, org.level3):
+        escalate_ticket(ticket, to_group=group, actor=org.local_agent, reason="Vidare",
+                        now=NOW, settings=settings)
+
+    assert send_due(now=NOW).delivered == 2
+    assert [(sent["details"]["from_group"], sent["details"]["to_group"])
+            for sent in map(receiver.json, range(2))] == [("local", "level2"),
+                                                        ("level2", "level3")]
 
 
 def test_a_subscription_no_longer_limited_gets_every_ticket_again(factory, org, receiver):
