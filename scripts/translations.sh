@@ -21,7 +21,9 @@ case "${1:-}" in
   extract)
     # Sorted by msgid, file names without line numbers: moving code does not
     # touch the catalogues, so their diffs show only real text changes.
-    "$pybabel" --quiet extract -F babel.cfg "${keywords[@]}" \
+    # --ignore-dirs: pybabel's default also skips directories whose names begin with _,
+    # and the shared macros live in templates/_macros/.
+    "$pybabel" --quiet extract -F babel.cfg "${keywords[@]}" --ignore-dirs '.*' \
       --sort-output --add-location=file --add-comments=TRANSLATORS: \
       --project=helpdesk --copyright-holder="helpdesk contributors" \
       -o "$pot" .

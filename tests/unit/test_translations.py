@@ -51,6 +51,12 @@ def _keywords() -> dict[str, object]:
     return keywords
 
 
+def _not_hidden(path: str) -> bool:
+    """As scripts/translations.sh's --ignore-dirs '.*': templates/_macros/ is read too
+    (Babel's default skips every directory whose name begins with _ as well)."""
+    return not Path(path).name.startswith(".")
+
+
 @cache
 def extracted() -> dict[MessageKey, list[str]]:
     """Every message in the code and templates now, with where it occurs."""
@@ -58,7 +64,8 @@ def extracted() -> dict[MessageKey, list[str]]:
         method_map, options_map = parse_mapping_cfg(config, "babel.cfg")
     found: dict[MessageKey, list[str]] = {}
     for filename, lineno, message, _comments, context in extract_from_dir(
-        str(ROOT), method_map, options_map, keywords=_keywords()
+        str(ROOT), method_map, options_map, keywords=_keywords(),
+        directory_filter=_not_hidden,
     ):
         msgid = message[0] if isinstance(message, tuple) else message
         found.setdefault((msgid, context), []).append(f"{filename}:{lineno}")

@@ -65,7 +65,15 @@ def test_the_form_names_what_is_wrong_and_keeps_what_was_typed(app, org):
     assert page.doc.one("input", id="url").attrs.get("aria-invalid") == "true"
     assert page.doc.one("input", id="name").attrs["value"] == "Övervakning"
     assert "Choose at least one event." in page.text
+    assert summary_links(page) == [("#url", "Address (URL)"), ("#event-1", "Events")]
     assert db.session.scalars(select(WebhookSubscription)).all() == []
+
+
+def summary_links(page: Page) -> list[tuple[str, str]]:
+    """The links of the error summary at the top of a refused form: (target, text)."""
+    summary = page.doc.one("div", class_="error-summary")
+    assert summary.attrs["role"] == "alert"
+    return [(link.attrs["href"], link.text) for link in summary.find_all("a")]
 
 
 @pytest.mark.parametrize("url", [
@@ -283,6 +291,8 @@ def test_a_change_that_is_refused_names_each_error_keeps_what_was_typed_and_chan
     assert "This field is required." in page.doc.one(id="name-error").text
     assert "may not contain a user name or password" in page.doc.one(id="url-error").text
     assert "Choose at least one event." in page.doc.one(id="events-error").text
+    assert summary_links(page) == [("#name", "Name"), ("#url", "Address (URL)"),
+                                   ("#event-1", "Events")]
     assert page.field_value("url") == "http://user:pw@example.org/hook"  # as typed
     assert "checked" not in page.doc.one("input", value="ticket.created").attrs
     db.session.expire_all()
@@ -334,6 +344,8 @@ def test_deleting_asks_to_confirm_that_the_delivery_log_goes_too(app, factory, o
     assert checkbox.attrs.get("aria-invalid") == "true"
     assert checkbox.attrs["aria-describedby"] == "confirm-error"
     assert "Tick the box" in page.doc.one(id="confirm-error").text
+    # Named at the top too: the checkbox is at the foot of a long page.
+    assert summary_links(page) == [("#confirm", "Delete the subscription")]
     assert db.session.scalars(select(WebhookDelivery)).all() != []
 
 
