@@ -13,9 +13,12 @@ from helpdesk.api.auth import api_user
 from helpdesk.api.problems import LOST_RACE, ApiProblem
 from helpdesk.core.concurrency import is_lost_race
 from helpdesk.core.errors import InvalidInput, StaleTicket
+from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Ticket
 from helpdesk.web import edge
+
+GIVEN_TWICE = N_("Given more than once.")
 
 
 def _messages(exc: ValidationError) -> dict[str, list[str]]:
@@ -56,7 +59,7 @@ def load_query(schema: Schema) -> dict[str, Any]:
     repeated = sorted(name for name, values in request.args.lists() if len(values) > 1)
     if repeated:
         raise ApiProblem(400, "Give each query parameter once.",
-                         errors={name: ["Given more than once."] for name in repeated})
+                         errors={name: [GIVEN_TWICE] for name in repeated})
     return load(schema, request.args.to_dict(flat=True), status=400)
 
 

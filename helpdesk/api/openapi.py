@@ -197,7 +197,10 @@ def _operations() -> dict[str, dict[str, Any]]:
         },
         "/services": {"get": {"operationId": "services", "summary": "The service catalogue",
                               "responses": {"200": _ok({"type": "array", "items": "ServiceOut"},
-                                                       "Every catalogue entry."), **_problems()}}},
+                                                       "Staff: every catalogue entry. "
+                                                       "Requesters: the services the portal "
+                                                       "lists and the retired ones, not those "
+                                                       "still proposed."), **_problems()}}},
         "/groups": {"get": {"operationId": "groups", "summary": "Your groups and their queues",
                             "responses": {"200": _ok({"type": "array", "items": "GroupOut"},
                                                      "With active and unassigned counts."),

@@ -71,7 +71,9 @@ class _In(Schema):
 
 
 STATES = sorted({s.name for w in WORKFLOWS.values() for s in w.states})
-STATUS_CHOICES = [*STATUS_FILTERS, *STATES]
+# resolved and closed are views and states by the same names: the view wins (closed
+# takes cancelled and rejected too), so each is listed once, as a view.
+STATUS_CHOICES = [*STATUS_FILTERS, *(s for s in STATES if s not in STATUS_FILTERS)]
 SORTS = ["sla_due", "priority", "created", "-created", "updated", "-updated"]
 SLA_STATES = ["ok", "at_risk", "breached", "none"]
 AGENT_EVENTS = ["take", "assign", "ask_requester", "escalate", "return_to_level_1", "resolve",
@@ -145,7 +147,9 @@ class TicketListQuery(_In):
     tier = fields.Integer(load_default=None, validate=validate.OneOf([1, 2, 3]))
     status = fields.String(load_default=None, validate=validate.OneOf(STATUS_CHOICES),
                            metadata={"description": "A workflow state, or a view: "
-                                                    + ", ".join(STATUS_FILTERS)})
+                                                    + ", ".join(STATUS_FILTERS)
+                                                    + " (closed takes cancelled and rejected "
+                                                      "tickets too)"})
     priority = fields.Integer(load_default=None, validate=validate.OneOf([1, 2, 3, 4]))
     service = code(load_default=None)
     requester = fields.String(load_default=None, validate=[validate.Length(max=254), valid_unicode,

@@ -106,10 +106,18 @@ def ticket_create() -> Response:
     except InvalidInput as exc:
         raise _wrong_answers(exc) from exc
     except DomainError as exc:
-        raise ApiProblem.from_domain(422, exc, errors={"service": [exc.render(str)]}) from exc
+        raise _refused_service(exc) from exc
     return answer(ticket_out(permissions.staff_access(api_user(), ticket)), ticket, 201, ticket,
                   {"Location": url_for(".ticket_get", reference=ticket.reference)},
                   commit_first=True)
+
+
+def _refused_service(exc: DomainError) -> ApiProblem:
+    """A ticket the service cannot take (unknown to the caller, retired, not theirs to
+    order), said beside the field in the caller's language, as in the detail."""
+    problem = ApiProblem.from_domain(422, exc)
+    problem.errors = {"service": [problem.detail]}
+    return problem
 
 
 def _answers_by_name(answers: list[dict[str, Any]]) -> dict[str, Any]:
@@ -132,7 +140,7 @@ def _accept_for_later(data: dict[str, Any]) -> Response:
     except InvalidInput as exc:
         raise _wrong_answers(exc) from exc
     except DomainError as exc:
-        raise ApiProblem.from_domain(422, exc, errors={"service": [exc.render(str)]}) from exc
+        raise _refused_service(exc) from exc
     return answer(INTAKE_OUT, _intake_view(accepted), 202, headers={
         "Location": url_for(".intake_get", intake_id=accepted.id),
         "Preference-Applied": "respond-async", "Retry-After": "1"}, commit_first=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import socket
 import threading
 import time
@@ -75,6 +76,8 @@ def test_subscribed_events_are_posted_signed_after_the_change(factory, org, sett
     assert created["event"] == "ticket.created"
     assert created["ticket"]["reference"] == ticket.reference
     assert created["ticket"]["subject"] == "Skrivaren skriver inte ut"
+    # As the README says: without the version (read the ticket for an If-Match) and files.
+    assert {"version", "attachments"}.isdisjoint(created["ticket"])
     assert escalated["details"] == {
         "from_group": "local", "to_group": "level2", "reason": "Nätverket",
         "from_tier": 1, "to_tier": 2}
@@ -129,6 +132,10 @@ def test_a_receiver_checks_the_signature_by_the_documented_recipe(factory, org, 
     signed = f"{parts['t']}.{headers['X-Helpdesk-Delivery']}.".encode() + sent["body"]
     expected = hmac.new(subscription.secret.encode(), signed, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(parts["v1"], expected)
+    # "compact JSON with its keys sorted", so the README's example begins as the body does.
+    assert sent["body"].startswith(b'{"actor":')
+    assert sent["body"] == json.dumps(json.loads(sent["body"]), separators=(",", ":"),
+                                      sort_keys=True).encode()
 
 
 def test_a_failed_delivery_is_retried_with_growing_pauses(factory, org, receiver):

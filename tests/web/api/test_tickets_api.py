@@ -491,6 +491,45 @@ def test_a_refused_cursor_says_why_in_the_callers_language(apis, factory, org, s
     assert refused.json["errors"] == {"cursor": ["Ingen markör från next_cursor."]}
 
 
+@pytest.mark.parametrize("prefer", [{}, {"Prefer": "respond-async"}])
+def test_a_refused_service_is_named_beside_the_field_in_the_callers_language(
+        apis, org, session, prefer):
+    org.requester.locale = "sv"
+    session.flush()
+    refused = apis["requester"].post("/tickets", headers=prefer, json={
+        "service": "finns-inte", "subject": "Skrivaren", "description": "Den skriver inte.",
+        "impact": 2, "urgency": 2})
+    assert refused.status_code == 422
+    said = "Det finns ingen tjänst med koden finns-inte."
+    assert (refused.json["detail"], refused.json["errors"]) == (said, {"service": [said]})
+
+
+def test_a_query_parameter_given_twice_is_named_in_the_callers_language(apis, org, session):
+    org.local_agent.locale = "sv"
+    session.flush()
+    twice = apis["local_agent"].get("/tickets?limit=1&limit=500")
+    assert twice.status_code == 400
+    assert twice.json["errors"] == {"limit": ["Angiven mer än en gång."]}
+
+
+def test_the_closed_view_lists_cancelled_tickets_and_a_wrong_status_names_each_choice_once(
+        apis, factory, org, settings):
+    open_one = factory.ticket(org.requester, org.service)
+    cancelled = factory.ticket(org.requester, org.service)
+    ticket_operations.cancel_ticket(cancelled, actor=org.requester, actor_kind="requester",
+                                    reason="Löst av sig själv", now=NOW, settings=settings)
+    api = apis["local_agent"]
+    listed = api.get("/tickets", query_string={"status": "closed", "sort": "created"}).json
+    assert [t["reference"] for t in listed["items"]] == [cancelled.reference]
+    assert open_one.reference not in {t["reference"] for t in listed["items"]}
+
+    wrong = api.get("/tickets", query_string={"status": "stängd"})
+    assert wrong.status_code == 400
+    [said] = wrong.json["errors"]["status"]
+    choices = said.split(": ", 1)[1].rstrip(".").split(", ")
+    assert "closed" in choices and len(choices) == len(set(choices))
+
+
 def test_queue_counts_services_and_sla_explanation(apis, factory, org, sla_org):
     reference = new_ticket(apis["requester"])["reference"]
     groups = apis["local_agent"].get("/groups").json
