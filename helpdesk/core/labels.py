@@ -62,3 +62,10 @@ LIFECYCLE_LABELS = {
 
 def label_for(table: dict[str, str], code: str) -> Label:
     return Label(table.get(code, code))
+
+# What a clock's warning or breach does (an SLA policy's, an OLA's, a vendor contract's).
+EFFECT_LABELS = {
+    "notify": N_("Notify the agent and the group's lead"),
+    "raise_priority": N_("Raise the ticket's priority one step"),
+    "escalate": N_("Escalate to the next level"),
+}

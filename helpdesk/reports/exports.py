@@ -43,5 +43,6 @@ def download(kind: str, name: str, headers: Sequence[str], rows: Sequence[Sequen
         body, mimetype = to_xlsx(headers, rows, name), XLSX_TYPE
     else:
         body, mimetype = to_csv(headers, rows), CSV_TYPE
-    return Response(body, mimetype=mimetype,
+    # content_type, not mimetype: Werkzeug would add "; charset=utf-8" to the CSV's once more.
+    return Response(body, content_type=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'})

@@ -16,10 +16,12 @@ from flask_babel import force_locale
 from sqlalchemy import or_, select
 
 from helpdesk.accounts.models import Role, User
+from helpdesk.config import Settings
 from helpdesk.core.errors import DomainError, NotFound
 from helpdesk.core.i18n import N_
 from helpdesk.core.outbox import queue_message
 from helpdesk.extensions import db
+from helpdesk.mail.compose import locale_for
 from helpdesk.reports.compliance import METRIC_LABELS, Dimension, Filters, compliance
 from helpdesk.reports.models import ReportSubscription
 from helpdesk.reports.period import Period, local_today, previous_month
@@ -79,8 +81,9 @@ def _content(report: str, period: Period, now: datetime, locale: str) -> dict[st
     return {"volume": volume(period, unit="week", now=now)}
 
 
-def send_due(*, now: datetime) -> int:
-    """Queue the mails of every subscription whose last finished period is not mailed yet."""
+def send_due(*, now: datetime, settings: Settings) -> int:
+    """Queue the mails of every subscription whose last finished period is not mailed yet,
+    each in the lead's language, else the organisation's default, as every other mail."""
     sent = 0
     computed: dict[tuple[str, str, str], dict[str, Any]] = {}
     for frequency in FREQUENCIES:
@@ -94,7 +97,7 @@ def send_due(*, now: datetime) -> int:
             subscription.last_sent = key
             if not user.active or user.role not in MANAGERS:
                 continue  # no longer a manager: nothing is mailed, the order stays for a return
-            locale = user.locale or "sv"
+            locale = locale_for(user, settings)
             content = computed.get((subscription.report, key, locale))
             if content is None:
                 content = computed[(subscription.report, key, locale)] = _content(

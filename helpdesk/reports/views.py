@@ -4,6 +4,7 @@ its decision. Every report also downloads as CSV and XLSX (``?format=csv``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -24,6 +25,7 @@ from helpdesk.reports.period import Period, local_today, parse_month, previous_m
 from helpdesk.reports.schemas import ComplianceQuery, DecisionForm, TimeSpentQuery, VolumeQuery
 from helpdesk.tiers.models import SupportGroup
 from helpdesk.web import edge
+from helpdesk.web.template_helpers import localized
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 MANAGERS = frozenset({Role.LEAD, Role.ADMIN})
@@ -74,9 +76,14 @@ def _form(filters: report.Filters, dimension: report.Dimension) -> dict[str, Any
             "group": filters.group_id or ""}
 
 
+def _by_name(rows: Sequence[Any]) -> list[Any]:
+    """Services or groups in the order of their names in the reader's language."""
+    return sorted(rows, key=lambda row: localized(row, "name").casefold())
+
+
 def _choices() -> dict[str, Any]:
-    return {"services": db.session.scalars(select(Service).order_by(Service.name)).all(),
-            "groups": db.session.scalars(select(SupportGroup).order_by(SupportGroup.name)).all()}
+    return {"services": _by_name(db.session.scalars(select(Service)).all()),
+            "groups": _by_name(db.session.scalars(select(SupportGroup)).all())}
 
 
 @bp.route("/")
@@ -183,8 +190,8 @@ def monthly_index() -> Any:
     if service_code and month_text:
         return redirect(url_for(".monthly", code=service_code, month_text=month_text))
     return render_template("reports/monthly_index.html",
-                           services=db.session.scalars(select(Service).where(
-                               Service.sla_policy_id.is_not(None)).order_by(Service.name)).all(),
+                           services=_by_name(db.session.scalars(select(Service).where(
+                               Service.sla_policy_id.is_not(None))).all()),
                            default_month=previous_month(local_today(edge.now())).month_key)
 
 

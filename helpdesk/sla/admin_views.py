@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from helpdesk.core.errors import InvalidInput
 from helpdesk.core.i18n import N_
-from helpdesk.core.labels import STATUS_LABELS
+from helpdesk.core.labels import EFFECT_LABELS, STATUS_LABELS
 from helpdesk.extensions import db
 from helpdesk.org.schemas import WEEKDAYS
 from helpdesk.sla import admin, admin_forms
@@ -35,11 +35,6 @@ HOLIDAY_LABELS = {
     "de_facto": N_("Midsummer Eve, Christmas Eve and New Year's Eve"),
     "bank": N_("Bank holidays (also the days before some holidays)"),
     "optional": N_("Optional holidays, such as Easter Eve and bridge days"),
-}
-EFFECT_LABELS = {
-    "notify": N_("Notify the agent and the group's lead"),
-    "raise_priority": N_("Raise the ticket's priority one step"),
-    "escalate": N_("Escalate to the next level"),
 }
 
 
@@ -75,7 +70,7 @@ def target_text(minutes: int) -> str:
 def _labels() -> dict[str, Any]:
     return {
         "WEEKDAYS": WEEKDAYS, "WEEKDAY_LABELS": WEEKDAY_LABELS, "HOLIDAY_LABELS": HOLIDAY_LABELS,
-        "EFFECT_LABELS": EFFECT_LABELS, "PRIORITIES": admin_forms.PRIORITIES,
+        "PRIORITIES": admin_forms.PRIORITIES,
         "holiday_options": _options(HOLIDAY_LABELS, admin_forms.HOLIDAY_CATEGORIES),
         "sla_effect_options": _options(EFFECT_LABELS, admin_forms.SLA_EFFECTS),
         "ola_effect_options": _options(EFFECT_LABELS, admin_forms.OLA_EFFECTS),

@@ -147,7 +147,7 @@ class Leader:
         from helpdesk.reports.subscriptions import send_due as queue_report_mails
 
         try:
-            queued = queue_report_mails(now=moment)
+            queued = queue_report_mails(now=moment, settings=self.app.config["HELPDESK"])
             db.session.commit()
         except Exception:
             db.session.rollback()

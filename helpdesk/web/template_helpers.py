@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,7 +10,7 @@ from flask import current_app
 from flask_babel import format_datetime, get_locale, gettext
 
 from helpdesk.core.i18n import N_
-from helpdesk.core.labels import EVENT_LABELS, LIFECYCLE_LABELS, STATUS_LABELS
+from helpdesk.core.labels import EFFECT_LABELS, EVENT_LABELS, LIFECYCLE_LABELS, STATUS_LABELS
 from helpdesk.mail.quoting import split_reply
 from helpdesk.tickets import upload_policy
 from helpdesk.web.markdown import render_markdown
@@ -109,12 +110,16 @@ def label(table: dict[Any, str], key: Any) -> str:
 
 
 def localized(obj: Any, attr: str) -> str:
-    """An organisation's own text in the reader's language, where it gave one."""
+    """An organisation's own text in the reader's language, where it gave one; ``obj`` a
+    row or a mapping (a report kept as it was approved)."""
+    def field(name: str) -> Any:
+        return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
     if str(get_locale()) == "en":
-        english = getattr(obj, f"{attr}_en", None)
+        english = field(f"{attr}_en")
         if english:
             return str(english)
-    return str(getattr(obj, attr) or "")
+    return str(field(attr) or "")
 
 
 def business_duration(value: timedelta | int) -> str:
@@ -175,6 +180,7 @@ GLOBALS = {
     "translate_params": translate_params,
     "STATUS_LABELS": STATUS_LABELS,
     "EVENT_LABELS": EVENT_LABELS,
+    "EFFECT_LABELS": EFFECT_LABELS,
     "HISTORY_LABELS": HISTORY_LABELS,
     "TYPE_LABELS": TYPE_LABELS,
     "METRIC_LABELS": METRIC_LABELS,

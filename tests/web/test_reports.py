@@ -58,13 +58,14 @@ def test_a_lead_reads_compliance_and_opens_the_tickets_behind_a_figure(app, octo
 def test_reports_download_as_csv_and_xlsx(app, october, lead, sla_org):
     client = person(app, lead)
     response = client.get(f"/reports/?{OCTOBER}&by=priority&format=csv")
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     table = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert table[0][:3] == ["Priority", "Promise", "Clocks"]
     assert table[1:] == [["P3", "First response", "5", "4", "1", "80.0", "2.0", "9.0"],
                          ["P3", "Resolution", "5", "4", "1", "80.0", "3.0", "26.0"]]
     workbook = client.get("/reports/monthly/mail/2026-10?format=xlsx")
-    assert workbook.mimetype.endswith("spreadsheetml.sheet")
+    assert workbook.headers["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     with zipfile.ZipFile(io.BytesIO(workbook.get_data())) as xlsx:
         strings = xlsx.read("xl/sharedStrings.xml").decode()
     assert october.reopened.reference in strings and "Total service credit (percent)" in strings
@@ -126,3 +127,25 @@ def test_a_lead_subscribes_to_a_report_mail_and_stops_it(app, org, lead):
     assert person(app, org.admin).post(stop).status_code == 404  # not the admin's to stop
     post(client, stop)
     assert "You get no report by mail." in get(client, "/reports/subscriptions").text
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_services_and_groups_are_named_in_the_readers_language(app, october, lead, sla_org,
+                                                               language):
+    client = person(app, lead)
+    post(client, "/language", {"locale": language})
+    service, group = sla_org.org.service, sla_org.org.local
+    service_name, group_name = ((service.name_en, group.name_en) if language == "en"
+                                else (service.name, group.name))
+
+    filters = get(client, f"/reports/?{OCTOBER}")
+    assert service_name in [o.text for o in filters.doc.one("select", name="service")
+                            .find_all("option")]
+    assert group_name in [o.text for o in filters.doc.one("select", name="group")
+                          .find_all("option")]
+    listed = get(client, "/reports/monthly").doc.one("select", name="service").find_all("option")
+    assert service_name in [o.text for o in listed]
+    post(client, "/reports/monthly/mail/2026-10/decision", {"decision": "approved", "comment": ""})
+    monthly = get(client, "/reports/monthly/mail/2026-10")  # as kept when approved
+    heading = "Service-level report" if language == "en" else "Servicenivårapport"
+    assert monthly.doc.one("h1").text == f"{heading} 2026-10: {service_name}"

@@ -103,6 +103,16 @@ def test_the_vendor_register_is_for_administrators(app, vendor_org):
     assert person(app, v.org.level2_agent).get("/admin/vendors").status_code == 404
 
 
+def test_the_register_says_what_a_contracts_warning_and_breach_do(app, vendor_org):
+    [contract] = vendor_org.acme.contracts
+    contract.warning_percent, contract.effects = 80, {"breach": ["notify", "escalate"]}
+    page = get(person(app, vendor_org.org.admin), "/admin/vendors")
+    assert "Warning when 80 % of the time is used." in page.text
+    assert "On warning: nothing" in page.text
+    assert ("On breach: Notify the agent and the group's lead; Escalate to the next level"
+            in page.text)
+
+
 def test_the_vendors_mail_is_shown_as_the_vendors_with_its_case_number(app, vendor_org, now,
                                                                         settings):
     v = vendor_org

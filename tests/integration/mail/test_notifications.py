@@ -277,6 +277,9 @@ def test_sla_alerts_come_from_the_templates_with_thread_headers(mailed, sla_org,
     assert alert.auto_generated and alert.in_reply_to == root(mailed, settings)
     assert "Svarstid är i riskzonen" in alert.body and "återstår" in alert.body
     assert 'lang="sv"' in alert.html_body and "Svarstid är i riskzonen" in alert.html_body
+    page = f"{settings.base_url}/agent/tickets/{mailed.reference}"
+    assert settings.base_url and f"Öppna ärendet: {page}" in alert.body
+    assert f'<a href="{page}">' in alert.html_body
 
 
 def test_an_alert_to_two_readers_of_one_language_is_written_once_but_sent_as_two_mails(
@@ -296,6 +299,7 @@ def test_an_alert_to_two_readers_of_one_language_is_written_once_but_sent_as_two
     assert agent.body == lead.body and agent.subject == lead.subject
     assert agent.message_id != lead.message_id
     assert "Svarstid har överskridits: tiden gick ut tisdag 10 mars kl. 14:00." in agent.body
+    assert f"Öppna ärendet: {settings.base_url}/agent/tickets/{mailed.reference}" in agent.body
 
 
 # The texts ---------------------------------------------------------------------------------------

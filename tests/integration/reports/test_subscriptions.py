@@ -3,6 +3,8 @@ lead's language, through the outbox; a new subscription starts with the next per
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import select
 
@@ -38,11 +40,12 @@ def test_each_period_is_mailed_once_in_the_leads_language(sla_org, factory, sett
     lead = factory.user(Role.LEAD, name="Lisa Lead", locale="sv")
     subscribe(lead, report="compliance", frequency="monthly", now=local(10, 20, 9))
     subscribe(lead, report="volume", frequency="weekly", now=local(10, 20, 9))
-    assert send_due(now=local(10, 25, 9)) == 0  # the week of the 19th has not ended
-    assert send_due(now=local(10, 26, 9)) == 1  # Monday: week 43 is over
-    assert send_due(now=local(10, 26, 9, 30)) == 0
-    assert send_due(now=local(11, 2, 9)) == 2  # week 44, and October
-    assert send_due(now=local(11, 2, 10)) == 0
+    # The week of the 19th has not ended.
+    assert send_due(now=local(10, 25, 9), settings=settings) == 0
+    assert send_due(now=local(10, 26, 9), settings=settings) == 1  # Monday: week 43 is over
+    assert send_due(now=local(10, 26, 9, 30), settings=settings) == 0
+    assert send_due(now=local(11, 2, 9), settings=settings) == 2  # week 44, and October
+    assert send_due(now=local(11, 2, 10), settings=settings) == 0
     week43, week44, october = report_mails()
     assert week43.subject == "Rapport: Volym och trender, 2026-W43"
     assert october.subject == "Rapport: SLA-uppfyllnad, 2026-10"
@@ -58,12 +61,23 @@ def test_where_the_time_went_by_mail(sla_org, factory, settings):
     build_october(sla_org, factory, settings)
     lead = factory.user(Role.LEAD, locale="en")
     subscribe(lead, report="time", frequency="monthly", now=local(10, 20, 9))
-    assert send_due(now=local(11, 2, 9)) == 1
+    assert send_due(now=local(11, 2, 9), settings=settings) == 1
     [mail] = report_mails()
     assert mail.subject == "Report: Where the time went, 2026-10"
     name = sla_org.org.service.name_en
     assert f"{name}: 5 tickets, 54 h in all, 10 h 48 min per ticket" in mail.body
     assert "  Level 1: 45 h (83.3 %)\n  Waiting for the customer: 9 h (16.7 %)" in mail.body
+
+
+def test_a_lead_who_chose_no_language_gets_the_organisations_default(
+        sla_org, factory, settings):
+    build_october(sla_org, factory, settings)
+    lead = factory.user(Role.LEAD, locale=None)
+    subscribe(lead, report="compliance", frequency="monthly", now=local(10, 20, 9))
+    english = dataclasses.replace(settings, default_locale="en")
+    assert send_due(now=local(11, 2, 9), settings=english) == 1
+    [mail] = report_mails()
+    assert (mail.locale, mail.subject) == ("en", "Report: SLA compliance, 2026-10")
 
 
 def test_only_managers_subscribe_and_once_per_report_and_frequency(org, factory, now):
