@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from helpdesk import create_app
 from helpdesk.accounts.models import Role, User
+from helpdesk.config import ConfigError
 from helpdesk.core.clock import utcnow
 from helpdesk.extensions import db
 from helpdesk.mail.commands import ingest_command, poll_command
@@ -32,6 +33,16 @@ DEMO_PASSWORD = "helpdesk-demo"
 @click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_version_option=False)
 def main() -> None:
     """Helpdesk: a tiered IT helpdesk."""
+
+
+def run() -> None:
+    """The console script: a setting in the environment that cannot be used is one line
+    naming it (exit 78, EX_CONFIG), not a traceback."""
+    try:
+        main()
+    except ConfigError as exc:
+        click.echo(f"helpdesk: {exc}", err=True)
+        sys.exit(78)
 
 
 @main.group()

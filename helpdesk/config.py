@@ -8,6 +8,7 @@ host and every restart.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import secrets
@@ -51,6 +52,20 @@ def whole_number(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def positive_seconds(name: str, default: float) -> float:
+    """The environment's number of seconds ``name`` (more than 0), or ``default``."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from exc
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(f"{name} must be more than 0 seconds, got {raw!r}")
+    return value
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import login_required
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
@@ -74,11 +74,6 @@ def _years_later(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def _local_zone() -> ZoneInfo:
-    """Where the helpdesk is: the zone its pages show times in."""
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
 def _end_of_day(day: date, zone: ZoneInfo) -> datetime:
     """The end of ``day`` in ``zone`` (its next midnight: a day with a DST change is 23 or
     25 hours long), in UTC."""
@@ -105,7 +100,7 @@ def _not_kept(response: Response) -> Response:
 def index() -> tuple[str, int]:
     if not edge.request_is_post():
         return _page()
-    now, zone = edge.now(), _local_zone()
+    now, zone = edge.now(), edge.local_zone()
     try:
         raw = {k: v for k, v in edge.posted().items() if not (k == "expires_on" and v == "")}
         form = TokenForm(today=now.astimezone(zone).date()).load(raw)

@@ -65,7 +65,7 @@ def _page(service: Service, form: dict[str, str], errors: dict[str, list[str]],
         may_order=service.may_order(edge.actor()),
         # The vendor agreements of the central register that apply to the reader's department.
         agreements=agreements_for(service.code, org_unit_id=edge.actor().org_unit_id,
-                                  on=edge.now().date()),
+                                  on=edge.today()),
     ), status
 
 

@@ -24,7 +24,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from helpdesk.config import Settings
+from helpdesk.config import Settings, positive_seconds
 from helpdesk.core import lease
 from helpdesk.core.clock import utcnow
 from helpdesk.extensions import db
@@ -50,7 +50,7 @@ class Timing:
     @classmethod
     def from_environment(cls) -> Timing:
         def seconds(name: str, default: float) -> timedelta:
-            return timedelta(seconds=float(os.environ.get(name, default)))
+            return timedelta(seconds=positive_seconds(name, default))
 
         return cls(tick=seconds("HELPDESK_SCHEDULER_TICK_SECONDS", 10),
                    lease=seconds("HELPDESK_SCHEDULER_LEASE_SECONDS", 30),

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from typing import Any, TypeVar, cast
+from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, request, send_file
 from flask_babel import gettext
@@ -40,6 +42,17 @@ def actor() -> User:
 
 
 now = utcnow
+
+
+def local_zone() -> ZoneInfo:
+    """Where the helpdesk is: the zone its pages show times in."""
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def today() -> date:
+    """The date where the helpdesk is (in Sweden a UTC date is yesterday's until 01:00 or
+    02:00)."""
+    return now().astimezone(local_zone()).date()
 
 
 def settings() -> Settings:

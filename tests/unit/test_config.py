@@ -1,11 +1,17 @@
-"""Settings read from the environment: the site's address that mails link to, the API's rate."""
+"""Settings read from the environment: the site's address that mails link to, the API's rate,
+the scheduler's intervals; and how the command says that one cannot be used."""
 
 from __future__ import annotations
+
+import sys
+from datetime import timedelta
 
 import pytest
 
 from helpdesk.app import create_app
+from helpdesk.cli import run
 from helpdesk.config import ConfigError, Settings
+from helpdesk.sla.scheduler import Timing
 
 
 @pytest.fixture
@@ -45,3 +51,29 @@ def test_an_api_rate_that_would_refuse_every_request_or_is_no_number_is_refused(
     environment.setenv("HELPDESK_API_RATE_PER_MINUTE", raw)
     with pytest.raises(ConfigError, match=f"HELPDESK_API_RATE_PER_MINUTE must be {problem}"):
         create_app()
+
+
+@pytest.mark.parametrize(("raw", "problem"), [("abc", "a number of seconds"),
+                                              ("0", "more than 0 seconds"),
+                                              ("-1", "more than 0 seconds"),
+                                              ("nan", "more than 0 seconds"),
+                                              ("inf", "more than 0 seconds")])
+def test_a_scheduler_interval_that_is_no_time_is_refused_by_name(environment, raw, problem):
+    environment.setenv("HELPDESK_SWEEP_SECONDS", raw)
+    with pytest.raises(ConfigError, match=f"HELPDESK_SWEEP_SECONDS must be {problem}"):
+        Timing.from_environment()
+
+
+def test_the_intervals_may_be_fractions_of_a_second(environment):
+    environment.setenv("HELPDESK_INTAKE_SECONDS", "0.5")
+    assert Timing.from_environment().intake == timedelta(milliseconds=500)
+
+
+def test_the_command_names_a_setting_it_cannot_use_in_one_line(environment, capsys):
+    environment.setenv("HELPDESK_MAIL_MAX_MB", "many")
+    environment.setattr(sys, "argv", ["helpdesk", "sla", "sweep"])
+    with pytest.raises(SystemExit) as stopped:
+        run()
+    assert stopped.value.code == 78  # EX_CONFIG
+    assert capsys.readouterr().err == (
+        "helpdesk: HELPDESK_MAIL_MAX_MB must be a whole number, got 'many'\n")

@@ -159,6 +159,27 @@ def test_a_service_page_shows_the_vendor_agreements_of_the_readers_department(ap
     assert "Institutionens eget avtal" in theirs and "(a local agreement of" in theirs
 
 
+def test_an_agreement_ends_with_its_last_day_where_the_helpdesk_is(app, vendor_org,
+                                                                   monkeypatch):
+    from datetime import UTC, date, datetime
+
+    from helpdesk.extensions import db
+    from helpdesk.vendors.models import VendorAgreement
+    from helpdesk.web import edge
+
+    code = vendor_org.org.service.code
+    db.session.add(VendorAgreement(code="central", vendor=vendor_org.acme, title="Drift av e-post",
+                                   service_code=code, instructions="",
+                                   valid_until=date(2026, 6, 30)))
+    db.session.commit()
+    requester = person(app, vendor_org.org.requester)
+    monkeypatch.setattr(edge, "now", lambda: datetime(2026, 6, 30, 21, 30, tzinfo=UTC))
+    assert "Drift av e-post" in get(requester, f"/portal/services/{code}").text  # 23:30
+    # 00:30 on 1 July in Stockholm, still 30 June in UTC: the agreement has ended.
+    monkeypatch.setattr(edge, "now", lambda: datetime(2026, 6, 30, 22, 30, tzinfo=UTC))
+    assert "Drift av e-post" not in get(requester, f"/portal/services/{code}").text
+
+
 def test_the_requester_reads_that_a_vendor_helped_but_none_of_what_staff_wrote_to_it(
         app, vendor_org, now, settings):
     v = vendor_org
