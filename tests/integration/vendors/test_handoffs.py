@@ -157,3 +157,21 @@ def test_the_uc_beside_the_sla_warns_when_the_vendor_may_solve_it_too_late(vendo
     [acme, beta] = vendor_panel(v.ticket, [], now).handoffs
     assert acme.after_sla and acme.uc_resolution.due_at > acme.sla_resolution.due_at
     assert not beta.after_sla
+
+
+
+def test_an_order_is_handed_to_a_vendor_as_an_incident_is(vendor_org, factory, now, settings):
+    # "A service's tickets may be handed to external vendors": a service request's workflow
+    # has the incident's vendor steps.
+    from helpdesk.tickets.models import TicketType
+
+    v = vendor_org
+    order = factory.ticket(v.org.requester, v.ticket.service, ticket_type=TicketType.SERVICE_REQUEST)
+    escalate_ticket(order, to_group=v.org.level2, actor=v.org.local_agent, reason="Beställning",
+                    now=now, settings=settings)
+    take_ticket(order, actor=v.org.level2_agent, now=now, settings=settings)
+    assert [r.vendor for r in allowed_routes(order)] == [v.acme]
+    handoff = hand_off_to_vendor(order, vendor=v.acme, actor=v.org.level2_agent,
+                                 message="Beställ en licens.", now=now, settings=settings)
+    assert order.status == "waiting_for_vendor"
+    assert set(uc_clocks(order, handoff)) == {Metric.UC_RESPONSE, Metric.UC_RESOLUTION}
