@@ -46,8 +46,9 @@ def check_entries(services: list[dict[str, Any]], users: set[str]) -> Iterator[t
             support_model=item["support_model"], vendor_instructions=item["vendor_instructions"],
         )
         if missing:
-            yield (f"services[{i}]", f"a service in use ({item['lifecycle']}) has passed the "
-                   "publication gate, so it needs " + ", ".join(MISSING[key] for key in missing))
+            yield (f"services[{i}]", f"{item['code']} is a service in use ({item['lifecycle']}): it "
+                   "has passed the publication gate, so it needs "
+                   + ", ".join(MISSING[key] for key in missing))
 
 
 def load_entry(service: Service, item: dict[str, Any], user_by: Callable[[str], User]) -> None:

@@ -15,12 +15,13 @@ from helpdesk.catalogue.forms import load_answers
 from helpdesk.catalogue.models import Service
 from helpdesk.core.errors import DomainError, InvalidInput
 from helpdesk.extensions import db
-from helpdesk.tickets.models import TicketType
+from helpdesk.mail.notifications import promises
+from helpdesk.tickets.models import Ticket, TicketType
 from helpdesk.tickets.operations import create_ticket
 from helpdesk.tickets.schemas import NewTicketForm
 from helpdesk.vendors.queries import agreements_for
 from helpdesk.web import edge
-from helpdesk.web.template_helpers import localized
+from helpdesk.web.template_helpers import local_time, localized
 
 bp = Blueprint("catalogue", __name__)
 
@@ -122,7 +123,26 @@ def new_ticket(code: str) -> str | Response | tuple[str, int]:
         flash(gettext("Thank you. Your ticket %(reference)s is registered and is in the queue of "
                       "%(group)s. You can follow it here.", reference=ticket.reference,
                       group=localized(ticket.assigned_group, "name")), "success")
+        flash(_promised(ticket), "info")
     return redirect(url_for("portal_tickets.show", reference=ticket.reference))
+
+
+def _promised(ticket: Ticket) -> str:
+    """What the service's SLA promises the new ticket, in the words of the acknowledgement
+    mail that tickets from other channels get (the portal's get none)."""
+    policy = ticket.service.sla_policy
+    said = []
+    for promise in promises(ticket):
+        facts = {"due": local_time(promise.due_at), "target": promise.target,
+                 "calendar": policy.calendar.name if policy else ""}
+        said.append(gettext("We aim to give you a first answer by %(due)s (within %(target)s, "
+                            "counted in the service's hours: %(calendar)s).", **facts)
+                    if promise.metric == "first_response" else
+                    gettext("We aim to have it solved by %(due)s (within %(target)s, counted in "
+                            "the service's hours: %(calendar)s).", **facts))
+    return " ".join(said) or gettext(
+        "This service has no agreed response times, so we give no date; we handle your ticket "
+        "as soon as we can, in order of priority.")
 
 
 # The approvers' and the administrators' pages register on this blueprint too.

@@ -17,7 +17,7 @@ import nh3
 _TABLE_TAGS = {"table", "caption", "colgroup", "col", "thead", "tbody", "tfoot", "tr", "th", "td"}
 _TAGS = {
     "p", "br", "div", "span", "b", "strong", "i", "em", "u", "ul", "ol", "li",
-    "blockquote", "pre", "code", "a", "img",
+    "blockquote", "pre", "code", "a", "img", "hr",
 } | _TABLE_TAGS
 _ATTRIBUTES = {
     "a": {"href"},

@@ -117,6 +117,10 @@ def test_an_order_waits_for_approval_and_its_answers_are_shown_to_agents(
     answers = agent_page.doc.one("section", aria_labelledby="answers-heading").text
     assert "Software" in answers and "MATLAB" in answers and "3" in answers
     assert "waits for approval" in agent_page.text
+    # The queue: the service's SLA starts at the approval; it is not a service without one.
+    queue = get(person(app, org.local_agent), f"/agent/queues/{ticket.assigned_group.code}")
+    row = next(r for r in queue.doc.one("tbody").find_all("tr") if ticket.reference in r.text)
+    assert "Starts when approved" in row.text and "No SLA" not in row.text
 
 
 def order(app, org, catalogue) -> Ticket:
@@ -246,3 +250,25 @@ def test_agents_read_the_services_routine_for_their_level(app, org, catalogue, f
     assert "Routine for level 1" in routine and "Ask what happened." in routine
     portal_page = get(person(app, org.requester), f"/portal/tickets/{ticket.reference}")
     assert "Ask what happened." not in portal_page.text
+
+
+def test_the_confirmation_says_what_the_sla_promises_as_the_acknowledgement_mail_does(
+        app, org, sla_org, monkeypatch):
+    from datetime import UTC, datetime
+
+    from helpdesk.web import edge
+
+    # Tuesday 10 March 2026, 09:00 in Stockholm: P3's 4 h and 16 h of office hours.
+    monkeypatch.setattr(edge, "now", lambda: datetime(2026, 3, 10, 8, 0, tzinfo=UTC))
+    anna = person(app, org.requester)
+    fault = {"subject": "Outlook", "description": "Startar inte.", "impact": "2", "urgency": "2",
+             "type": "incident"}
+    page = post(anna, f"/portal/services/{org.service.code}", fault, follow=True)
+    said = " ".join(page.flashes)
+    assert "We aim to give you a first answer by 2026-03-10 13:00 (within 4 h" in said
+    assert f"counted in the service's hours: {sla_org.calendar.name})" in said
+    assert "We aim to have it solved by" in said
+
+    page = post(anna, f"/portal/services/{sla_org.no_sla_service.code}", fault, follow=True)
+    assert "This service has no agreed response times, so we give no date" in " ".join(
+        page.flashes)

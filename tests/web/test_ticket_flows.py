@@ -89,8 +89,9 @@ def test_requester_submits_with_attachment_and_finds_it_in_my_tickets(app, org):
                   attachments=(io.BytesIO(b"screenshot"), "skärmbild.png"))
 
     assert page.status == 200
-    (flash,) = page.flashes
+    flash, promised = page.flashes
     reference = REFERENCE.search(flash).group()
+    assert promised.startswith("This service has no agreed response times")
     assert flash.startswith(f"Thank you. Your ticket {reference} is registered")
     ticket = ticket_by(reference)
     assert (ticket.impact, ticket.urgency, ticket.priority) == (1, 2, 2)
@@ -382,6 +383,7 @@ def test_second_agent_on_a_stale_page_is_refused_and_keeps_the_text(app, org, fa
     page = post(lisa, f"{url}/messages", {"version": seen_by_lisa, "internal": "false",
                                          "body": "Nu ska det fungera."})
     assert page.status == 409 and page.field_value("message-body") == "Nu ska det fungera."
+    assert page.checked("internal") == "false"  # still a reply: Save again must not hide it
     assert not any(m.body == "Nu ska det fungera." for m in ticket.messages)
 
 

@@ -68,8 +68,8 @@ def test_a_service_in_use_must_have_passed_the_gate(session):
   - {code: drift, name: Drift, level1: service_desk, level2_group: central}
   - {code: ny, name: Ny, level1: service_desk, lifecycle: proposed}
 """)
-    assert found == ["services[0]: a service in use (active) has passed the publication gate, "
-                     "so it needs the level-1 routine, the level-2 routine"]
+    assert found == ["services[0]: drift is a service in use (active): it has passed the "
+                     "publication gate, so it needs the level-1 routine, the level-2 routine"]
 
 
 def test_no_sla_is_written_as_none_and_the_entry_is_loaded_whole(session):

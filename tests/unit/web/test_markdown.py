@@ -21,3 +21,10 @@ def test_typed_html_is_shown_as_text_and_script_links_are_not_made():
 
 def test_nothing_written_shows_nothing():
     assert render_markdown("") == "" and render_markdown(None) == "" and render_markdown("  \n") == ""
+
+
+def test_a_heading_is_a_bold_line_and_a_rule_stays_a_rule():
+    html = render_markdown("# Steg 1\n\nStarta om.\n\n***\n\n## Steg *2*")
+    # Not h1-h6: the page's headings give its outline. Not lost either.
+    assert html == ("<p><strong>Steg 1</strong></p>\n<p>Starta om.</p>\n<hr>\n"
+                    "<p><strong>Steg <em>2</em></strong></p>\n")
