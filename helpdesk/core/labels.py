@@ -65,7 +65,7 @@ def label_for(table: dict[str, str], code: str) -> Label:
 
 # What a clock's warning or breach does (an SLA policy's, an OLA's, a vendor contract's).
 EFFECT_LABELS = {
-    "notify": N_("Notify the agent and the group's lead"),
+    "notify": N_("Notify the agent and the group's lead (its members when it has neither)"),
     "raise_priority": N_("Raise the ticket's priority one step"),
     "escalate": N_("Escalate to the next level"),
 }

@@ -30,11 +30,14 @@ def apply(clock: SlaClock, kind: AlertKind, *, now: datetime, settings: Settings
 
 
 def _recipients(clock: SlaClock) -> list[User]:
-    """Hierarchical escalation: the person working the ticket and the group's lead."""
+    """Hierarchical escalation: the person working the ticket and the group's lead; when
+    nobody has taken it and the group has no lead, its members, or nobody would hear."""
     ticket = clock.ticket
     group = clock.group or ticket.assigned_group
     people = [ticket.assignee, group.lead]
     unique: dict[int, User] = {p.id: p for p in people if p is not None}
+    if not unique:
+        unique = {member.id: member for member in group.members if member.active}
     return list(unique.values())
 
 

@@ -109,7 +109,8 @@ def test_the_register_says_what_a_contracts_warning_and_breach_do(app, vendor_or
     page = get(person(app, vendor_org.org.admin), "/admin/vendors")
     assert "Warning when 80 % of the time is used." in page.text
     assert "On warning: nothing" in page.text
-    assert ("On breach: Notify the agent and the group's lead; Escalate to the next level"
+    assert ("On breach: Notify the agent and the group's lead (its members when it has neither); "
+            "Escalate to the next level"
             in page.text)
 
 

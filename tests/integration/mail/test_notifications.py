@@ -282,6 +282,23 @@ def test_sla_alerts_come_from_the_templates_with_thread_headers(mailed, sla_org,
     assert f'<a href="{page}">' in alert.html_body
 
 
+def test_an_alert_nobody_would_hear_goes_to_the_groups_members(mailed, sla_org, settings,
+                                                                factory):
+    from helpdesk.sla.sweep import sweep_all
+    from tests.integration.sla.checks import sthlm
+
+    org = sla_org.org
+    org.local.lead = None  # and nobody has taken the ticket
+    gone = factory.agent(org.local)
+    gone.active = False
+    sla_org.policy.effects = {"warning": ["notify"]}
+    sweep_all(now=sthlm(10, 13), settings=settings, worker="test")
+    db.session.flush()
+    members = sorted(m.email for m in org.local.members if m.active)
+    assert members and gone.email not in members
+    assert sorted(m.recipient_email for m in outbox("sla_warning")) == members
+
+
 def test_an_alert_to_two_readers_of_one_language_is_written_once_but_sent_as_two_mails(
         mailed, sla_org, settings, now):
     from helpdesk.sla.sweep import sweep_all
