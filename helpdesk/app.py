@@ -16,7 +16,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import IntegerConverter, Map
 
 from helpdesk.config import Settings
-from helpdesk.core.concurrency import LOCK_WAIT_MS, is_lost_race, take_write_lock, write_intent
+from helpdesk.core.concurrency import (
+    LOCK_WAIT_MS,
+    is_busy,
+    is_lost_race,
+    take_write_lock,
+    write_intent,
+)
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import babel, csrf, db, login_manager, migrate
 
@@ -182,16 +188,23 @@ def _register_error_pages(app: Flask) -> None:
 
         app.register_error_handler(key, handler)
 
-    def lost_race(error: OperationalError | StaleDataError) -> tuple[str, int]:
-        # A race lost while the operation was still writing (before the commit).
+    def lost_race(error: OperationalError | StaleDataError) -> tuple[str, int, dict[str, str]]:
+        # A race lost while the operation was still writing (before the commit), or the
+        # write lock busy with other writers' work: then nobody else saved this ticket.
         if not is_lost_race(error):
             raise error
         db.session.rollback()
+        if is_busy(error):
+            return render_template(
+                "error.html", status=503, title=gettext("Too busy just now"),
+                text=gettext("The helpdesk was too busy to save this just now; nothing was "
+                             "saved. Go back and try again in a moment."),
+            ), 503, {"Retry-After": "1"}
         return render_template(
             "error.html", status=409, title=gettext("Saved by someone else"),
             text=gettext("Someone else saved this ticket at the same moment. Go back, reload "
                          "the ticket and try again; nothing of yours was saved."),
-        ), 409
+        ), 409, {}
 
     app.register_error_handler(OperationalError, lost_race)
     app.register_error_handler(StaleDataError, lost_race)

@@ -270,7 +270,8 @@ mail_group.add_command(poll_command)
 def mail_send() -> None:
     """Send the outbox's mail that is due now (each one is recorded as sent at once).
 
-    Exits with 1 when the mail server could not be reached, so cron or a timer notices.
+    Exits with 1 when the mail server could not be reached, or the database was too busy
+    to take a claim or a mail's outcome, so cron or a timer notices.
     """
     from flask import current_app
 

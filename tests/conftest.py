@@ -453,3 +453,45 @@ class VendorOrg:
 @pytest.fixture
 def vendor_org(factory: Factory, sla_org: SlaOrg, now: datetime) -> VendorOrg:
     return VendorOrg(factory, sla_org, now)
+
+
+# Another writer on a test's SQLite file (added for the tests of saving while busy) ----------
+
+import sqlite3  # noqa: E402
+import threading  # noqa: E402
+
+
+class OtherWriter:
+    """Another process's connection to the test's SQLite file (an agent saving, mail
+    ingest writing another ticket): it takes the write lock, writes, and keeps the lock
+    until it commits."""
+
+    def __init__(self, path: Path) -> None:
+        self.connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+    def writes(self, sql: str = "UPDATE users SET name = name || '.'",
+               params: tuple[Any, ...] = ()) -> None:
+        self.connection.execute("BEGIN IMMEDIATE")
+        self.connection.execute(sql, params)
+
+    def changes_ticket(self, ticket_id: int) -> None:
+        self.writes("UPDATE tickets SET version = version + 1, subject = subject || '.' "
+                    "WHERE id = ?", (ticket_id,))
+
+    def commits(self) -> None:
+        if self.connection.in_transaction:
+            self.connection.execute("COMMIT")
+
+    def commits_after(self, seconds: float) -> threading.Timer:
+        timer = threading.Timer(seconds, self.commits)
+        timer.start()
+        return timer
+
+
+@pytest.fixture
+def other_process(tmp_path: Path) -> Iterator[OtherWriter]:
+    """Another writer on ``tmp_path / "test.sqlite3"``, the file of a test's own app."""
+    other = OtherWriter(tmp_path / "test.sqlite3")
+    yield other
+    other.commits()
+    other.connection.close()

@@ -10,9 +10,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from helpdesk.api.auth import api_user
-from helpdesk.api.problems import LOST_RACE, ApiProblem
+from helpdesk.api.problems import BUSY, LOST_RACE, ApiProblem
 from helpdesk.core.concurrency import is_lost_race
-from helpdesk.core.errors import InvalidInput, StaleTicket
+from helpdesk.core.errors import DatabaseBusy, InvalidInput, StaleTicket
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Ticket
@@ -112,6 +112,8 @@ def commit() -> None:
         edge.commit()
     except StaleTicket as exc:
         raise ApiProblem.from_domain(409, exc) from exc
+    except DatabaseBusy as exc:
+        raise ApiProblem(503, BUSY, headers={"Retry-After": "1"}) from exc
 
 
 def answer(schema: Schema, obj: Any, status: int = 200, ticket: Ticket | None = None,

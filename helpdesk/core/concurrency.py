@@ -25,6 +25,20 @@ def is_lost_race(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
+def is_busy(exc: BaseException) -> bool:
+    """True when SQLite's write lock stayed taken by another writer (SQLITE_BUSY): nothing
+    was done and the same save may simply be tried again. Not a lost race: those are a
+    snapshot another commit made stale (SQLITE_BUSY_SNAPSHOT) or the ORM's version check.
+    A transaction that read first is refused at once while the lock is taken, without
+    waiting, so a save that must not be refused takes the lock up front (``write_intent``,
+    ``hold_write_lock``)."""
+    if not isinstance(exc, OperationalError):
+        return False
+    orig = exc.orig
+    return isinstance(orig, sqlite3.OperationalError) and (
+        getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY)
+
+
 # PostgreSQL's SQLSTATEs for work refused for the moment, not for what it is: a
 # serialization failure, a deadlock, a lock not to be had, a statement cancelled or timed
 # out, the server shutting down or starting up. Classes 08 (the connection failed) and 53

@@ -60,6 +60,12 @@ class StaleTicket(DomainError):
     """Someone else saved the ticket after this actor loaded it."""
 
 
+class DatabaseBusy(DomainError):
+    """The database was too busy to take the change (SQLite's write lock stayed taken by
+    other writers): nothing was saved, nobody's change is in the way, and the same change
+    may simply be sent again."""
+
+
 class InvalidInput(DomainError):
     """Input failed validation; ``errors`` maps field names to messages."""
 

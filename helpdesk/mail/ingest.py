@@ -26,7 +26,7 @@ from helpdesk.core.bulk import block_local
 from helpdesk.core.errors import DomainError
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
-from helpdesk.mail import replies
+from helpdesk.mail import reasons, replies
 from helpdesk.mail.models import InboundMail, Mailbox, Outcome
 from helpdesk.mail.parse import MailAttachment, MailKind, MailParseError, ParsedMail, parse_message
 from helpdesk.tickets import attachments as attachment_store
@@ -97,11 +97,11 @@ def _receive(raw: bytes, *, mailbox: Mailbox | None, now: datetime, settings: Se
     if isinstance(inbound, Received):
         return inbound
     if parsed is None:
-        _quarantine(inbound, f"not a mail message: {problem}")
+        _quarantine(inbound, reasons.NOT_A_MAIL, problem=problem)
         return _result(inbound, refused=True)
     if len(raw) > settings.mail.max_message_bytes:
         limit = -(-settings.mail.max_message_bytes // (1024 * 1024))  # in whole MB, rounded up
-        _quarantine(inbound, f"larger than the limit of {limit} MB")
+        _quarantine(inbound, reasons.TOO_LARGE, limit=limit)
         if parsed.kind == MailKind.NORMAL and parsed.sender_email:
             replies.too_large(parsed, limit_mb=limit, now=now, settings=settings)
         return _result(inbound, refused=True)
@@ -145,11 +145,11 @@ def decide(inbound: InboundMail, parsed: ParsedMail, *, mailbox: Mailbox | None,
         _set(inbound, Outcome.IGNORED, f"{parsed.kind.value}: {parsed.why}")
         return
     if not parsed.sender_email:
-        _quarantine(inbound, "no sender address to answer")
+        _quarantine(inbound, reasons.NO_SENDER)
         return
     if not released and _too_many_from(parsed.sender_email, now, settings, inbound):
-        _quarantine(inbound, f"more than {settings.mail.sender_limit_per_hour} mails in an hour from "
-                             f"{parsed.sender_email}: a mail loop?")
+        _quarantine(inbound, reasons.MAIL_LOOP, limit=settings.mail.sender_limit_per_hour,
+                    sender=parsed.sender_email)
         return
     ticket = find_ticket(parsed.subject, _answered(parsed), settings)
     if _vendor_reply(inbound, ticket, parsed, now=now, settings=settings):
@@ -225,8 +225,10 @@ def _reply(inbound: InboundMail, ticket: Ticket, parsed: ParsedMail, *, mailbox:
         return
     # Anyone else (a colleague in copy, a staff member, a stranger who knows the tag) is
     # shown to the staff as a note: it neither speaks for the requester nor moves the ticket.
+    # A stranger is named by the mail's From (mail.authors), so the name is kept with it.
     note = add_incoming_note(ticket, author=sender, body=body, now=now, settings=settings,
-                             event="mail_note", uploads=uploads, sender=parsed.sender_email)
+                             event="mail_note", uploads=uploads, sender=parsed.sender_email,
+                             sender_name=parsed.sender_name[:200])
     note.mail_message_id = inbound.message_id
     note.html_body = parsed.html
     inbound.ticket_message = note
@@ -288,14 +290,13 @@ def _vendor_acknowledgement(parsed: ParsedMail, ticket: Ticket | None, *, now: d
 def _new_ticket(inbound: InboundMail, parsed: ParsedMail, *, mailbox: Mailbox | None, now: datetime,
                 settings: Settings, released: bool, follow_up_of: Ticket | None = None) -> None:
     if mailbox is None:
-        _quarantine(inbound, "no mailbox is set up for this address, so no service to file it under")
+        _quarantine(inbound, reasons.NO_MAILBOX)
         return
     requester = _user_by_address(parsed.sender_email or "")
     if requester is None:
         if settings.mail.unknown_senders == "instruct" and not released:
             replies.unknown_sender(parsed, now=now, settings=settings)
-            _quarantine(inbound, "unknown sender; instructions sent (HELPDESK_MAIL_UNKNOWN_SENDERS="
-                                 "instruct)")
+            _quarantine(inbound, reasons.UNKNOWN_SENDER)
             return
         requester = _new_requester(parsed, settings)
     uploads, left_out = _uploads(parsed.attachments, settings)
@@ -315,7 +316,7 @@ def _new_ticket(inbound: InboundMail, parsed: ParsedMail, *, mailbox: Mailbox | 
                                # It carries the old ticket's subject and quotes its text.
                                confidential=follow_up_of is not None and follow_up_of.confidential)
     except DomainError as exc:  # e.g. the mailbox's service is retired
-        _quarantine(inbound, f"no ticket could be created: {exc}")
+        _quarantine(inbound, reasons.NO_TICKET, problem=str(exc))
         return
     inbound.ticket = ticket
     if follow_up_of is not None:
@@ -439,8 +440,9 @@ def raw_root(settings: Settings) -> Path:
     return settings.instance_dir / "mail"
 
 
-def _quarantine(inbound: InboundMail, reason: str) -> None:
-    _set(inbound, Outcome.QUARANTINED, reason)
+def _quarantine(inbound: InboundMail, reason: str, **params: object) -> None:
+    """Kept for an administrator, who reads ``reason`` (one of mail.reasons) in their language."""
+    _set(inbound, Outcome.QUARANTINED, reasons.written(reason, **params))
 
 
 def _set(inbound: InboundMail, outcome: Outcome, reason: str) -> None:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 
+from helpdesk.core.i18n import N_
 from helpdesk.mail.bounces import Bounce, read_bounce
 from helpdesk.mail.charsets import Notes, clean, collapse
 from helpdesk.mail.headers import MAX_SUBJECT, POLICY, header_text, normalise_message_id
@@ -28,9 +29,17 @@ from helpdesk.mail.mime import Body, MailAttachment, Reader, payload_of
 from helpdesk.mail.sanitise import html_to_text, sanitise_html
 
 __all__ = [
-    "Bounce", "MailAttachment", "MailKind", "MailParseError", "ParsedMail",
+    "PARSE_PROBLEMS", "Bounce", "MailAttachment", "MailKind", "MailParseError", "ParsedMail",
     "find_reference_tags", "normalise_message_id", "parse_message",
 ]
+
+# Why an input is not a mail: in English in the quarantine's reason (mail.reasons), which the
+# administrator reads translated.
+EMPTY = N_("empty input")
+NO_HEADERS = N_("no header block")
+NOTHING_TO_READ = N_("no From, no Message-ID and no body")
+UNREADABLE = N_("unreadable even as headers and text (%(error)s)")
+PARSE_PROBLEMS = (EMPTY, NO_HEADERS, NOTHING_TO_READ, UNREADABLE)
 
 
 class MailParseError(ValueError):
@@ -73,15 +82,15 @@ def parse_message(raw: bytes) -> ParsedMail:
     """Everything the helpdesk needs from one raw mail. Raises only MailParseError."""
     data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw)
     if not data.strip():
-        raise MailParseError("empty input")
+        raise MailParseError(EMPTY)
     notes = Notes()
     message = _parse_tree(data, notes)
     headers = [(name, header_text(name, value, notes)) for name, value in message.raw_items()]
     if not headers:
-        raise MailParseError("no header block")
+        raise MailParseError(NO_HEADERS)
     names = {name.lower() for name, _ in headers}
     if "from" not in names and "message-id" not in names and not _has_body(message):
-        raise MailParseError("no From, no Message-ID and no body")
+        raise MailParseError(NOTHING_TO_READ)
     try:
         return _read(message, headers, notes)
     except Exception as exc:  # a library bug on hostile input must not lose the mail
@@ -111,7 +120,7 @@ def _parse_tree(data: bytes, notes: Notes) -> Message:
     try:
         return BytesHeaderParser(policy=POLICY).parsebytes(data)
     except Exception as exc:
-        raise MailParseError(f"unreadable even as headers and text ({type(exc).__name__})") from exc
+        raise MailParseError(UNREADABLE % {"error": type(exc).__name__}) from exc
 
 
 def _has_body(message: Message) -> bool:

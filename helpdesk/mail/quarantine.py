@@ -17,7 +17,9 @@ from helpdesk.accounts.models import User
 from helpdesk.config import Settings
 from helpdesk.core.errors import DomainError, NotFound
 from helpdesk.core.i18n import N_
+from helpdesk.core.labels import Label
 from helpdesk.extensions import db
+from helpdesk.mail import reasons
 from helpdesk.mail.ingest import Received, decide, open_inbound, raw_root
 from helpdesk.mail.models import InboundMail, Mailbox, Outcome
 from helpdesk.mail.parse import MailParseError, parse_message
@@ -35,7 +37,7 @@ def quarantine_failed(raw: bytes, *, mailbox: Mailbox | None, now: datetime, set
                            message_id=message_id, sender=sender, subject=subject)
     if isinstance(inbound, Received):
         return inbound
-    inbound.reason = f"could not be handled: {type(error).__name__}: {error}"[:2000]
+    inbound.reason = reasons.written(reasons.FAILED, error=f"{type(error).__name__}: {error}")[:2000]
     return Received(inbound, inbound.outcome, inbound.reason)
 
 
@@ -63,14 +65,15 @@ def release(inbound: InboundMail, *, actor: User, now: datetime, settings: Setti
     try:
         parsed = parse_message(raw_path(inbound, settings).read_bytes())
     except (MailParseError, OSError) as exc:
+        # The problem, and the reason below, are in English: the page translates them.
         raise DomainError(N_("This mail cannot be read as a mail (%(problem)s); download it "
-                             "instead."), problem=str(exc)) from exc
+                             "instead."), problem=Label(str(exc))) from exc
     mailbox = inbound.mailbox or db.session.scalars(
         select(Mailbox).where(Mailbox.active.is_(True)).order_by(Mailbox.id)).first()
     decide(inbound, parsed, mailbox=mailbox, now=now, settings=settings, released=True)
     if inbound.outcome == Outcome.QUARANTINED:
         raise DomainError(N_("Released, but it still cannot be handled: %(reason)s"),
-                          reason=inbound.reason)
+                          reason=Label(inbound.reason))
     inbound.reason = f"released: {inbound.reason}"
     inbound.outcome = Outcome.RELEASED
     inbound.released_at, inbound.released_by = now, actor

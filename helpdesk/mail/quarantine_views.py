@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from helpdesk.core.errors import DomainError, NotFound
 from helpdesk.extensions import db
-from helpdesk.mail import quarantine
+from helpdesk.mail import quarantine, reasons
 from helpdesk.web import edge
 
 bp = Blueprint("mail_quarantine", __name__, url_prefix="/admin/mail/quarantine")
@@ -24,9 +24,23 @@ def _mail(inbound_id: int) -> quarantine.InboundMail:
         abort(404)
 
 
+def _reason(stored: str) -> str:
+    """Why a mail is kept, in the reader's language: it is stored in English (mail.reasons)."""
+    return reasons.in_words(stored, gettext)
+
+
+def _translate(text: str) -> str:
+    """For a refused release: its message, or the stored reason or problem it quotes (a
+    Label), in the reader's language."""
+    if not text:
+        return text  # gettext("") would be the catalogue's header
+    shown = _reason(text)
+    return shown if shown != text else gettext(text)
+
+
 @bp.route("")
 def index() -> str:
-    return render_template("mail/quarantine.html", mails=quarantine.quarantined())
+    return render_template("mail/quarantine.html", mails=quarantine.quarantined(), reason=_reason)
 
 
 @bp.route("/<int:inbound_id>/raw")
@@ -48,7 +62,7 @@ def release(inbound_id: int) -> Response:
         edge.commit()
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.render(gettext), "error")
+        flash(exc.render(_translate), "error")
         return redirect(url_for(".index"))
     if inbound.ticket is not None:
         flash(gettext("Released: the mail is now on ticket %(reference)s.",

@@ -1,16 +1,26 @@
 """Sending the outbox over SMTP: every message once, oldest first, retried with back-off.
 
-Unlike the operations, ``send_due`` commits, once per message, right after the
-server has taken it: a mail cannot be unsent, so its ``sent_at`` must not wait for
-the rest of the batch (a crash later would send it again). On PostgreSQL each row
-is claimed with ``FOR UPDATE SKIP LOCKED``, so two schedulers never send the same
-one. What is left is at-least-once: if the database is lost between the server's
-"250 OK" and our commit, that one mail goes out again.
+Unlike the operations, ``send_due`` commits, twice per message. First its claim:
+``next_attempt_at`` moved ``CLAIM`` ahead, so that no other sender (the scheduler's
+leader while an administrator runs ``helpdesk mail send``, say) takes the message while
+this one talks to the server and records what it said. The row is chosen with ``FOR
+UPDATE SKIP LOCKED`` on PostgreSQL and after taking the write lock (BEGIN IMMEDIATE) on
+SQLite, so two senders never claim the same one. No transaction is open while the server
+answers: on SQLite another writer's commit would leave it unable to write the outcome.
+
+Then the outcome, right after the server has answered: a mail cannot be unsent, so its
+``sent_at`` must not wait for the rest of the batch (a crash later would send it again).
+A database too busy to take it (SQLite's write lock held by other writers) is asked again
+for ``RECORD_SECONDS``; if it still cannot, the run stops there, and the claim keeps
+every sender off the message until it runs out. What is left is at-least-once: if the
+database is lost (or busy that long) between the server's "250 OK" and our commit, that
+one mail goes out again when its claim has run out, with the same Message-ID.
 
 A row's state is in its columns:
 
 - waiting: ``attempts`` 0, ``next_attempt_at`` empty;
 - to retry: ``next_attempt_at`` set (1, 2, 4 … minutes after a failure, at most an hour);
+  also while a sender holds it (its claim);
 - given up: tried (``attempts`` > 0) and no next attempt; ``last_error`` says why. A
   recipient refused for good (5xx) three times, or a temporary refusal for five days;
 - sent: ``sent_at``.
@@ -23,14 +33,17 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.exc import DBAPIError
 
 from helpdesk.config import MailSettings, Settings
+from helpdesk.core.concurrency import is_transient, write_intent
 from helpdesk.core.outbox import OutboxMessage
 from helpdesk.extensions import db
 from helpdesk.mail.compose import new_message_id, one_line
@@ -39,6 +52,13 @@ TIMEOUT_SECONDS = 10
 MAX_BACKOFF = timedelta(hours=1)
 PERMANENT_ATTEMPTS = 3  # a 5xx may be a relay's passing misconfiguration: try a few times
 GIVE_UP_AFTER = timedelta(days=5)  # RFC 5321 4.5.4.1: give up after at least 4–5 days
+# How long an outcome the database cannot take is tried again: six of SQLite's waits for
+# its write lock (LOCK_WAIT_MS), far longer than any other writer holds it.
+RECORD_SECONDS = 30.0
+RECORD_PAUSE_SECONDS = 0.5  # between tries refused at once (a full disk), not after a wait
+# How long a sender holds the message it sends: far longer than a few replies of the
+# server (TIMEOUT_SECONDS each) and RECORD_SECONDS last, short beside the retries.
+CLAIM = timedelta(minutes=15)
 
 
 @dataclass
@@ -47,13 +67,39 @@ class SendResult:
     retrying: int = 0  # refused for now; tried again after the back-off
     given_up: int = 0
     not_configured: bool = False  # no SMTP host: the outbox only fills
-    stopped: str | None = None  # the server could not be reached: why the batch stopped
+    # Why the batch stopped: the server could not be reached, or the database was too busy.
+    stopped: str | None = None
 
     def summary(self) -> str:
         if self.not_configured:
             return "No SMTP host is set (HELPDESK_SMTP_HOST): nothing sent, the outbox keeps the mail."
         text = f"Sent {self.sent} messages; {self.retrying} to retry later; {self.given_up} given up."
         return f"{text} Stopped: {self.stopped}" if self.stopped else text
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    """A claimed message as it goes out, made with the claim: nothing is loaded, and no
+    transaction open, while the server answers."""
+
+    row_id: int
+    recipient: str
+    mail: EmailMessage
+    claimed_until: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message, to be written on its row."""
+
+    error: str | None = None  # None: the server has it
+    permanent: bool = False  # a refusal of this message for good
+    at_once: bool = False  # given up without another try
+
+
+class _DatabaseBusy(Exception):
+    """The database could not take a claim or an outcome in time; the text says what that
+    leaves, for the batch's ``stopped``."""
 
 
 def is_due(now: datetime) -> ColumnElement[bool]:
@@ -68,59 +114,144 @@ def backoff(attempts: int) -> timedelta:
 
 
 def send_due(*, now: datetime, settings: Settings, limit: int = 200) -> SendResult:
-    """Send up to ``limit`` messages that are due at ``now``, oldest first; commits each."""
+    """Send up to ``limit`` messages that are due at ``now``, oldest first; commits each
+    claim and each outcome."""
     mail = settings.mail
     result = SendResult()
     if not mail.smtp_host:
         result.not_configured = True
         return result
+    # On SQLite each claim and outcome begins with the write lock (BEGIN IMMEDIATE): a
+    # read first would make a snapshot that another writer's commit leaves unwritable.
+    token = write_intent.set(True)
+    try:
+        # The first claim's commit would end the caller's transaction anyway: ended here,
+        # so that the claim begins one of its own, with the write lock.
+        db.session.commit()
+        _send_batch(now, mail, limit, result)
+    except _DatabaseBusy as exc:
+        result.stopped = str(exc)
+    finally:
+        write_intent.reset(token)
+    return result
+
+
+def _send_batch(now: datetime, mail: MailSettings, limit: int, result: SendResult) -> None:
     connection: smtplib.SMTP | None = None
     try:
         for _ in range(limit):
-            row = _claim_next(now)
-            if row is None:
+            claimed = _claim_next(now, mail, result)
+            if claimed is None:
                 break
+            unreachable = None
+            try:
+                if connection is None:
+                    connection = _connect(mail)
+                connection.send_message(claimed.mail, from_addr=_address(mail.sender),
+                                        to_addrs=[claimed.recipient])
+                outcome = Outcome()
+            except _REFUSALS as exc:
+                outcome = _refusal(exc)
+            except smtplib.SMTPNotSupportedError as exc:  # e.g. an address the server cannot take
+                outcome = Outcome(str(exc), permanent=True)
+            except (smtplib.SMTPException, OSError) as exc:  # the server, not this message
+                unreachable = _describe(exc, mail)
+                outcome = Outcome(unreachable)
+                _close(connection)
+                connection = None
+            _record(claimed, outcome, now, result)
+            if unreachable:
+                result.stopped = unreachable
+                break
+    finally:
+        _close(connection)
+
+
+def _oldest_due(now: datetime) -> OutboxMessage | None:
+    query = select(OutboxMessage).where(is_due(now)).order_by(OutboxMessage.id).limit(1)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Another sender's row, locked while it claims it, is skipped, not waited for.
+        query = query.with_for_update(skip_locked=True)
+    return db.session.scalars(query).first()
+
+
+def _claim_next(now: datetime, mail: MailSettings, result: SendResult) -> ClaimedMessage | None:
+    """The oldest due message, made ready to go and held for this sender until
+    ``now + CLAIM``; committed, so that every other sender sees the claim before the
+    server hears of the message. None when nothing is due."""
+    try:
+        while True:
+            row = _oldest_due(now)
+            if row is None:
+                db.session.commit()  # ends the read (on SQLite, lets go of the write lock)
+                return None
             if row.message_id is None:  # queued by code that leaves the id to us
                 row.message_id = new_message_id(mail.domain)
             try:
                 message = build_message(row, mail)
             except (ValueError, TypeError) as exc:  # e.g. a line break in the address: never sendable
-                _failed(row, f"cannot be sent as a mail: {exc}", now, permanent=True, result=result,
-                        at_once=True)
+                counted = _apply(row, Outcome(f"cannot be sent as a mail: {exc}", permanent=True,
+                                              at_once=True), now)
                 db.session.commit()
+                _count(result, counted)
                 continue
-            try:
-                if connection is None:
-                    connection = _connect(mail)
-                connection.send_message(message, from_addr=_address(mail.sender),
-                                        to_addrs=[row.recipient_email])
-            except _REFUSALS as exc:
-                _refused(row, exc, now, result)
-            except smtplib.SMTPNotSupportedError as exc:  # e.g. an address the server cannot take
-                _failed(row, str(exc), now, permanent=True, result=result)
-            except (smtplib.SMTPException, OSError) as exc:  # the server, not this message
-                _failed(row, _describe(exc, mail), now, permanent=False, result=result)
-                result.stopped = row.last_error
-                _close(connection)
-                connection = None
-                db.session.commit()
-                break
-            else:
-                row.sent_at = now
-                row.next_attempt_at = None
-                result.sent += 1
+            row.next_attempt_at = now + CLAIM
+            claimed = ClaimedMessage(row.id, row.recipient_email, message, row.next_attempt_at)
             db.session.commit()
-    finally:
-        _close(connection)
-    return result
+            return claimed
+    except DBAPIError as exc:
+        db.session.rollback()
+        if not is_transient(exc):
+            raise
+        raise _DatabaseBusy("the database was too busy to take the next message; "
+                            "nothing more was sent.") from exc
 
 
-def _claim_next(now: datetime) -> OutboxMessage | None:
-    query = select(OutboxMessage).where(is_due(now)).order_by(OutboxMessage.id).limit(1)
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Another scheduler's claimed row is skipped, not waited for, and never sent twice.
-        query = query.with_for_update(skip_locked=True)
-    return db.session.scalars(query).first()
+def _record(claimed: ClaimedMessage, outcome: Outcome, now: datetime, result: SendResult) -> None:
+    """The outcome written on the message, which ends its claim. A database too busy to take
+    it is tried again for RECORD_SECONDS, the claim keeping every other sender off the
+    message meanwhile; then the batch stops."""
+    deadline = time.monotonic() + RECORD_SECONDS
+    while True:
+        try:
+            row = db.session.get(OutboxMessage, claimed.row_id, with_for_update=True,
+                                 populate_existing=True)
+            counted = None
+            # Only while the claim is still this sender's: a claim that ran out may have
+            # been sent again by another sender, whose outcome is the one to keep.
+            if row is not None and row.next_attempt_at == claimed.claimed_until:
+                counted = _apply(row, outcome, now)
+            db.session.commit()
+            _count(result, counted)
+            return
+        except DBAPIError as exc:
+            db.session.rollback()
+            if not is_transient(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise _DatabaseBusy(_unrecorded(claimed, outcome)) from exc
+        time.sleep(RECORD_PAUSE_SECONDS)
+
+
+def _unrecorded(claimed: ClaimedMessage, outcome: Outcome) -> str:
+    what = "went out" if outcome.error is None else f"was not sent ({outcome.error})"
+    return (f"message {claimed.row_id} to {claimed.recipient} {what}, but the database stayed "
+            f"too busy to record that; no sender takes it again before "
+            f"{claimed.claimed_until:%Y-%m-%d %H:%M} UTC, and nothing more was sent.")
+
+
+def _apply(row: OutboxMessage, outcome: Outcome, now: datetime) -> str:
+    """Write the outcome on the row; the name of the count it adds to."""
+    if outcome.error is None:
+        row.sent_at = now
+        row.next_attempt_at = None
+        return "sent"
+    return _failed(row, outcome.error, now, permanent=outcome.permanent, at_once=outcome.at_once)
+
+
+def _count(result: SendResult, counted: str | None) -> None:
+    if counted is not None:
+        setattr(result, counted, getattr(result, counted) + 1)
 
 
 def _connect(mail: MailSettings) -> smtplib.SMTP:
@@ -153,8 +284,7 @@ def _close(connection: smtplib.SMTP | None) -> None:
 _REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
 
 
-def _refused(row: OutboxMessage, exc: smtplib.SMTPException, now: datetime,
-             result: SendResult) -> None:
+def _refusal(exc: smtplib.SMTPException) -> Outcome:
     text: bytes | str
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, text = next(iter(exc.recipients.values()), (0, b""))
@@ -162,20 +292,19 @@ def _refused(row: OutboxMessage, exc: smtplib.SMTPException, now: datetime,
         assert isinstance(exc, smtplib.SMTPDataError)
         code, text = exc.smtp_code, exc.smtp_error
     reply = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
-    _failed(row, f"{code} {reply}".strip(), now, permanent=code >= 500, result=result)
+    return Outcome(f"{code} {reply}".strip(), permanent=code >= 500)
 
 
 def _failed(row: OutboxMessage, error: str, now: datetime, *, permanent: bool,
-            result: SendResult, at_once: bool = False) -> None:
+            at_once: bool = False) -> str:
     row.attempts = (row.attempts or 0) + 1
     row.last_error = error[:2000]
     if at_once or (permanent and row.attempts >= PERMANENT_ATTEMPTS) or (
             not permanent and now - row.created_at >= GIVE_UP_AFTER):
         row.next_attempt_at = None
-        result.given_up += 1
-    else:
-        row.next_attempt_at = now + backoff(row.attempts)
-        result.retrying += 1
+        return "given_up"
+    row.next_attempt_at = now + backoff(row.attempts)
+    return "retrying"
 
 
 def _describe(exc: BaseException, mail: MailSettings) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -13,9 +13,10 @@ from werkzeug.wrappers import Response
 from helpdesk.accounts import permissions
 from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import Access
-from helpdesk.core.errors import DomainError, InvalidInput, NotFound, StaleTicket
+from helpdesk.core.errors import DatabaseBusy, DomainError, InvalidInput, NotFound, StaleTicket
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
+from helpdesk.mail.authors import note_senders
 from helpdesk.sla.presentation import clock_views
 from helpdesk.tickets import operations as ops
 from helpdesk.tickets.models import Ticket
@@ -78,6 +79,8 @@ def page(ticket: Ticket, form: dict[str, str] | None = None,
         escalation_targets=tier_ops.escalation_targets(ticket) if "escalate" in events else [],
         consult_groups=consult_groups, my_group_ids={g.id for g in user.groups},
         clock_views=clock_views(ticket, edge.now()), vendor=vendor,
+        # Who wrote each message that came by mail from no user: a stranger, or a vendor.
+        senders={**note_senders(ticket), **vendor.senders},
         form=form or {}, errors=errors or {},
     ), status
 
@@ -137,7 +140,7 @@ ACTIONS: dict[str, Callable[..., None]] = {
 }
 
 
-def _refused(reference: str, exc: DomainError) -> tuple[str, int]:
+def _refused(reference: str, exc: DomainError) -> Response | tuple[str, int]:
     db.session.rollback()
     ticket = _ticket(reference)
     if isinstance(exc, InvalidInput):
@@ -147,6 +150,12 @@ def _refused(reference: str, exc: DomainError) -> tuple[str, int]:
                 flash(gettext(message), "error")
         return page(ticket, edge.posted(), exc.errors, exc.status)
     flash(edge.error_text(exc), "error")
+    if isinstance(exc, DatabaseBusy):
+        # Nobody else's change is in the way: the same form, sent again, is taken (as the
+        # API's 503 says).
+        busy = make_response(page(ticket, edge.posted(), None, 503))
+        busy.headers["Retry-After"] = "1"
+        return busy
     return page(ticket, edge.posted(), None, 409)
 
 
@@ -163,6 +172,7 @@ def act(reference: str, event: str) -> Response | tuple[str, int]:
         ops.check_version(ticket, data["version"])
         if permissions.staff_access(edge.actor(), ticket) < Access.ADMIN:
             abort(403)
+        edge.hold_write_lock()
         action(ticket, data, actor=edge.actor(), now=edge.now(), settings=edge.settings())
         edge.commit()
     except DomainError as exc:
@@ -183,8 +193,10 @@ def add_message(reference: str) -> Response | tuple[str, int]:
         internal = data["internal"] or permissions.staff_access(edge.actor(), ticket) < Access.OWNER
         if not internal:
             ops.check_version(ticket, data["version"])
+        uploads = edge.uploads()
+        edge.hold_write_lock()
         ops.add_reply(ticket, actor=edge.actor(), body=data["body"], internal=internal,
-                      now=edge.now(), settings=edge.settings(), uploads=edge.uploads())
+                      now=edge.now(), settings=edge.settings(), uploads=uploads)
         edge.commit()
     except (StaleTicket, DomainError) as exc:
         return _refused(reference, exc)

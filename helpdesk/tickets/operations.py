@@ -138,11 +138,15 @@ def _store_uploads(
                                                         stored.storage_key))
 
 
+# Named, as a mail's quarantine reason quotes it (mail.reasons).
+NOT_ORDERABLE = N_("The service %(service)s cannot be ordered now (%(lifecycle)s).")
+
+
 def check_may_create(service: Service, requester: User, ticket_type: TicketType) -> None:
     """What must hold before a ticket on ``service`` is created; DomainError says why not."""
     if not service.orderable:
         raise DomainError(
-            N_("The service %(service)s cannot be ordered now (%(lifecycle)s)."),
+            NOT_ORDERABLE,
             service=service.name, lifecycle=label_for(LIFECYCLE_LABELS, service.lifecycle.value),
         )
     if ticket_type == TicketType.SERVICE_REQUEST and not service.may_order(requester):

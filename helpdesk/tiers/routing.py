@@ -61,6 +61,13 @@ class NoRoute(DomainError):
     """The organisation has no group to receive this ticket."""
 
 
+# Named, as a mail's quarantine reason quotes them (mail.reasons).
+NO_LEVEL1_GROUP = N_("The service %(service)s has no level-1 group; please tell the helpdesk "
+                     "administrator.")
+NO_SERVICE_DESK = N_("No support group can receive this ticket: the organisation has no central "
+                     "service desk. Please tell the helpdesk administrator.")
+
+
 def needs_service_desk(level1: str, org_unit_helpdesk: str | None) -> bool:
     """Whether a ticket no rule matches goes to the central service desk (so the caller must
     name it in the RouteRequest): not when the service names a group, nor when it allows
@@ -76,8 +83,7 @@ def route_level1(request: RouteRequest, rules: Sequence[Rule] = ()) -> RoutingDe
             )
     if request.level1 == GROUP:
         if not request.level1_group:
-            raise NoRoute(N_("The service %(service)s has no level-1 group; please tell the "
-                             "helpdesk administrator."), service=request.service_name or request.service)
+            raise NoRoute(NO_LEVEL1_GROUP, service=request.service_name or request.service)
         return RoutingDecision(
             request.level1_group,
             N_("The service %(service)s is supported at level 1 by a named group."),
@@ -91,8 +97,7 @@ def route_level1(request: RouteRequest, rules: Sequence[Rule] = ()) -> RoutingDe
             {"org_unit": request.org_unit_name or request.org_unit or ""},
         )
     if not request.service_desk:
-        raise NoRoute(N_("No support group can receive this ticket: the organisation has no "
-                         "central service desk. Please tell the helpdesk administrator."))
+        raise NoRoute(NO_SERVICE_DESK)
     if request.level1 == LOCAL_HELPDESK:
         return RoutingDecision(
             request.service_desk,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from helpdesk.mail.authors import mail_author
 from helpdesk.sla import clock_math
 from helpdesk.sla.clocks import business_calendar
 from helpdesk.sla.models import ClockStatus, Metric, SlaClock
@@ -87,7 +88,6 @@ def vendor_panel(ticket: Ticket, events: list[str], now: datetime) -> VendorPane
                 and uc_after_sla(resolution.due_at, sla))
         views.append(HandoffView(handoff, _uc_clock(ticket, handoff, Metric.UC_RESPONSE),
                                  resolution, sla, late))
-    senders = {mail.message_id: f"{view.handoff.vendor.name} <{mail.sender}>" if mail.sender
-               else view.handoff.vendor.name
+    senders = {mail.message_id: mail_author(view.handoff.vendor.name, mail.sender)
                for view in views for mail in view.handoff.mails if mail.incoming}
     return VendorPanel(may_hand_over and bool(choices), choices, views, senders)

@@ -23,9 +23,10 @@ from werkzeug.datastructures import FileStorage
 
 from helpdesk.accounts.models import User
 from helpdesk.config import Settings
+from helpdesk.core import concurrency
 from helpdesk.core.clock import utcnow
-from helpdesk.core.concurrency import is_lost_race
-from helpdesk.core.errors import DomainError, InvalidInput, StaleTicket
+from helpdesk.core.concurrency import WriteLockTimeout, is_busy, is_lost_race
+from helpdesk.core.errors import DatabaseBusy, DomainError, InvalidInput, StaleTicket
 from helpdesk.core.i18n import N_
 from helpdesk.core.labels import EVENT_LABELS
 from helpdesk.extensions import db
@@ -131,12 +132,32 @@ def download(attachment: Attachment) -> Response:
     return response
 
 
+BUSY = N_("The helpdesk was too busy to save this just now; nothing was saved. "
+          "Try again in a moment.")
+
+
+def hold_write_lock() -> None:
+    """From here on the request saves: on SQLite it waits for the write lock now, as the
+    API's writes do. Otherwise another writer holding it (mail ingest saving other tickets)
+    would have the save refused at once, and a commit of theirs meanwhile would leave what
+    was read unwritable. What was read stays loaded: a change of the same ticket since is
+    still refused by its version. DatabaseBusy if the lock stays taken."""
+    try:
+        concurrency.hold_write_lock(db.session())
+    except WriteLockTimeout as exc:
+        db.session.rollback()
+        raise DatabaseBusy(BUSY) from exc
+
+
 def commit() -> None:
-    """Commit the request's one transaction; a lost race becomes a stale-page error."""
+    """Commit the request's one transaction; a lost race becomes a stale-page error, a
+    database too busy to take it DatabaseBusy."""
     try:
         db.session.commit()
     except (StaleDataError, OperationalError) as exc:
         db.session.rollback()
+        if is_busy(exc):
+            raise DatabaseBusy(BUSY) from exc
         if not is_lost_race(exc):
             raise
         raise StaleTicket(

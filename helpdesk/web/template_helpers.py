@@ -11,8 +11,11 @@ from flask_babel import format_datetime, get_locale, gettext
 
 from helpdesk.core.i18n import N_
 from helpdesk.core.labels import EFFECT_LABELS, EVENT_LABELS, LIFECYCLE_LABELS, STATUS_LABELS
+from helpdesk.mail.authors import mail_author
 from helpdesk.mail.quoting import split_reply
 from helpdesk.tickets import upload_policy
+from helpdesk.tickets.history import STAFF_ONLY_KINDS
+from helpdesk.tickets.models import TicketEvent
 from helpdesk.web.markdown import render_markdown
 
 HISTORY_LABELS = {
@@ -104,6 +107,19 @@ def clock_reason(code: str | None) -> str:
     return code  # a holiday's own name or an administrator's reason, already in Swedish
 
 
+def event_author(event: TicketEvent) -> str:
+    """Who a history row is by: the user who acted, else the sender of the mail it records (a
+    stranger's note, a vendor's answer) as the messages name them, else the helpdesk itself."""
+    if event.actor is not None:
+        return event.actor.name
+    # Only rows kept from the requester name a sender: their page never shows the address.
+    sender = event.details.get("sender") if event.kind in STAFF_ONLY_KINDS else None
+    if sender:
+        return mail_author(event.details.get("vendor_name") or event.details.get("sender_name"),
+                           sender)
+    return gettext("the helpdesk")
+
+
 def label(table: dict[Any, str], key: Any) -> str:
     key = getattr(key, "value", key)
     return gettext(table[key]) if key in table else str(key)
@@ -175,6 +191,7 @@ GLOBALS = {
     "upload_field": upload_field,
     "split_reply": split_reply,
     "clock_reason": clock_reason,
+    "event_author": event_author,
     "label": label,
     "localized": localized,
     "translate_params": translate_params,

@@ -2,7 +2,8 @@
 
 ``smtp_peer`` starts it for one test. ``stop()`` and ``start()`` (on the same port)
 make an outage; ``messages()`` reads what it received, parsed, in delivery order.
-The handler is aiosmtpd's Mailbox with two refusals to test (see ``smtp_handler``).
+The handler is aiosmtpd's Mailbox with two refusals to test, and mail whose 250 waits
+for ``let_go()`` (see ``smtp_handler``).
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from typing import cast
 
 import pytest
 
-from tests.services.smtp_handler import BUSY_DOMAIN, REFUSED_DOMAIN
+from tests.services.smtp_handler import BUSY_DOMAIN, HELD_DOMAIN, REFUSED_DOMAIN
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLER = "tests.services.smtp_handler.Mailbox"
 
-__all__ = ["BUSY_DOMAIN", "REFUSED_DOMAIN", "SmtpPeer", "smtp_peer"]
+__all__ = ["BUSY_DOMAIN", "HELD_DOMAIN", "REFUSED_DOMAIN", "SmtpPeer", "smtp_peer"]
 
 
 def _free_port() -> int:
@@ -76,6 +77,18 @@ class SmtpPeer:
             process.wait()
         if process.stderr:
             process.stderr.close()
+
+    def wait_until_held(self, seconds: float = 15) -> None:
+        """Until a mail to HELD_DOMAIN has arrived: the peer has it, its sender waits for the 250."""
+        held, deadline = Path(f"{self.maildir}.held"), time.monotonic() + seconds
+        while not held.exists():
+            if time.monotonic() >= deadline:
+                raise AssertionError("no mail to the held domain arrived")
+            time.sleep(0.01)
+
+    def let_go(self) -> None:
+        """The held mail's 250 goes out (and any later one's at once)."""
+        Path(f"{self.maildir}.go").touch()
 
     def messages(self) -> list[EmailMessage]:
         """Every mail received so far, oldest first (across restarts)."""

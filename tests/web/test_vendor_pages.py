@@ -125,6 +125,9 @@ def test_the_vendors_mail_is_shown_as_the_vendors_with_its_case_number(app, vend
     headings = [h.text for h in page.doc.find_all("article", class_="message internal")]
     assert any("Acme AB <support@acme.example>" in h and "Looking into it." in h
                for h in headings)
+    # The history names the vendor as the message does, not the helpdesk.
+    assert any("The vendor replied" in line and "Acme AB <support@acme.example>" in line
+               for line in page.history())
     assert "5150" in page.doc.one("section", class_="vendors").text
     # The requester reads none of it.
     portal = get(person(app, v.org.requester), f"/portal/tickets/{v.ticket.reference}")

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from helpdesk.core.concurrency import (
     LOCK_WAIT_MS,
     WriteLockTimeout,
+    is_busy,
     is_lost_race,
     is_transient,
     take_write_lock,
@@ -84,6 +85,31 @@ def test_a_busy_lock_is_worth_trying_again_and_a_broken_rule_is_not(two_connecti
     assert is_transient(busy.value)
     assert not is_transient(duplicate)
     assert not is_transient(RuntimeError("a fault in the code"))
+
+
+def test_a_lock_another_writer_holds_is_busy_and_a_snapshot_it_made_stale_a_lost_race(
+        two_connections):
+    holder, waiter = two_connections
+    waiter.execute("BEGIN")
+    waiter.execute("SELECT n FROM t").fetchall()  # read first, as a page's save does
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO t VALUES (1)")
+    with pytest.raises(sqlite3.OperationalError) as taken:  # refused at once, not waited
+        waiter.execute("INSERT INTO t VALUES (2)")
+    holder.execute("COMMIT")
+    with pytest.raises(sqlite3.OperationalError) as stale:
+        waiter.execute("INSERT INTO t VALUES (2)")
+    waiter.execute("ROLLBACK")
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(WriteLockTimeout) as waited:
+        take_write_lock(waiter, wait_ms=10)
+
+    busy = OperationalError("INSERT INTO t VALUES (2)", (), taken.value)
+    lost = OperationalError("INSERT INTO t VALUES (2)", (), stale.value)
+    assert is_busy(busy) and is_busy(waited.value)
+    assert not is_busy(lost) and is_lost_race(lost)
+    assert is_lost_race(busy)  # what callers that tell no difference keep seeing
+    assert not is_busy(RuntimeError("database is locked"))
 
 
 def test_a_full_database_is_worth_trying_again(tmp_path):
