@@ -120,10 +120,11 @@ def new_ticket(code: str) -> str | Response | tuple[str, int]:
                       "it goes to %(group)s when it is approved.", reference=ticket.reference,
                       group=localized(ticket.assigned_group, "name")), "success")
     else:
+        # One message, so that a screen reader announces it as one.
         flash(gettext("Thank you. Your ticket %(reference)s is registered and is in the queue of "
                       "%(group)s. You can follow it here.", reference=ticket.reference,
-                      group=localized(ticket.assigned_group, "name")), "success")
-        flash(_promised(ticket), "info")
+                      group=localized(ticket.assigned_group, "name")) + " " + _promised(ticket),
+              "success")
     return redirect(url_for("portal_tickets.show", reference=ticket.reference))
 
 
