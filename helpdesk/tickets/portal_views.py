@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import login_required
 from marshmallow import Schema
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from helpdesk.accounts import permissions
-from helpdesk.core.errors import DomainError, InvalidInput, NotFound
+from helpdesk.core.errors import DatabaseBusy, DomainError, InvalidInput, NotFound
 from helpdesk.extensions import db
 from helpdesk.tickets.history import REASONS_FOR_REQUESTER, shown_to_requester
 from helpdesk.tickets.models import Ticket
@@ -69,13 +69,19 @@ def _requester_action(reference: str, schema: Schema | None,
     """Load the form, run one operation, commit; on refusal show the page with the input kept."""
     ticket = _ticket(reference)
     try:
-        action(ticket, edge.load_form(schema) if schema else {})
+        data = edge.load_form(schema) if schema else {}
+        edge.hold_write_lock()  # waits, as the agent's page does, while mail is filed
+        action(ticket, data)
         edge.commit()
     except InvalidInput as exc:
         return _page(ticket, edge.posted(), exc.errors, exc.status)
     except DomainError as exc:
         db.session.rollback()
         flash(edge.error_text(exc), "error")
+        if isinstance(exc, DatabaseBusy):  # nothing in the way: the same form sent again is taken
+            busy = make_response(_page(_ticket(reference), edge.posted(), None, 503))
+            busy.headers["Retry-After"] = "1"
+            return busy
         return _page(_ticket(reference), edge.posted(), None, 409)
     flash(done, "success")
     return redirect(url_for(".show", reference=reference))

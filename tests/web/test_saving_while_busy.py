@@ -1,4 +1,5 @@
-"""Saving on the agent's ticket page while another writer holds SQLite's one write lock
+"""Saving on the agent's ticket page, and a requester's reply in the portal, while another
+writer holds SQLite's one write lock
 (mail ingest writing other tickets, say): the save waits for the lock and is taken; a lock
 that stays taken is "too busy", in the agent's language, with what they typed kept, not a
 race lost to nobody; a real lost race (the same ticket changed meanwhile) keeps its page.
@@ -54,6 +55,7 @@ class Desk:
     other_ticket_id: int  # one the other process writes, as mail ingest would
     agent_id: int
     agent_email: str
+    requester_email: str
 
 
 @pytest.fixture
@@ -66,7 +68,7 @@ def desk(app: Flask) -> Desk:
         take_ticket(ticket, actor=org.local_agent, now=NOW, settings=app.config["HELPDESK"])
         db.session.commit()
         arranged = Desk(ticket.reference, ticket.id, other.id, org.local_agent.id,
-                        org.local_agent.email)
+                        org.local_agent.email, org.requester.email)
         db.session.remove()
     return arranged
 
@@ -150,3 +152,36 @@ def test_a_change_of_the_same_ticket_meanwhile_is_still_a_lost_race(app, desk, o
     assert page.status == 409
     assert "Someone else saved this ticket at the same moment" in page.text
     assert notes_saved(app, TYPED) == 0
+
+
+def requester(app: Flask, desk: Desk) -> PersonClient:
+    browser = person(app)
+    response = browser.post("/login", data={"email": desk.requester_email, "password": PASSWORD})
+    assert response.status_code == 302
+    return browser
+
+
+def test_a_requesters_reply_waits_for_another_writer_and_is_saved(app, desk, other_process):
+    browser = requester(app, desk)
+    other_process.changes_ticket(desk.other_ticket_id)
+    release = other_process.commits_after(1.0)
+    page = post(browser, f"/portal/tickets/{desk.reference}/reply", {"body": TYPED})
+    release.join()
+    assert page.status == 302, page.flashes or page.text[:300]
+    assert notes_saved(app, TYPED) == 1
+
+
+def test_a_requesters_reply_while_the_lock_stays_taken_is_kept_to_send_again(
+        app, desk, other_process):
+    browser = requester(app, desk)
+    other_process.changes_ticket(desk.other_ticket_id)  # and keeps the lock past the wait
+    page = post(browser, f"/portal/tickets/{desk.reference}/reply", {"body": TYPED})
+
+    assert page.status == 503
+    assert page.response.headers["Retry-After"] == "1"
+    assert page.flashes == [BUSY["en"]]
+    assert page.field_value("body") == TYPED
+    assert notes_saved(app, TYPED) == 0
+    other_process.commits()
+    assert post(browser, f"/portal/tickets/{desk.reference}/reply", {"body": TYPED}).status == 302
+    assert notes_saved(app, TYPED) == 1
