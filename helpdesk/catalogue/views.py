@@ -131,17 +131,7 @@ def new_ticket(code: str) -> str | Response | tuple[str, int]:
 def _promised(ticket: Ticket) -> str:
     """What the service's SLA promises the new ticket, in the words of the acknowledgement
     mail that tickets from other channels get (the portal's get none)."""
-    policy = ticket.service.sla_policy
-    said = []
-    for promise in promises(ticket):
-        facts = {"due": local_time(promise.due_at), "target": promise.target,
-                 "calendar": policy.calendar.name if policy else ""}
-        said.append(gettext("We aim to give you a first answer by %(due)s (within %(target)s, "
-                            "counted in the service's hours: %(calendar)s).", **facts)
-                    if promise.metric == "first_response" else
-                    gettext("We aim to have it solved by %(due)s (within %(target)s, counted in "
-                            "the service's hours: %(calendar)s).", **facts))
-    return " ".join(said) or gettext(
+    return " ".join(promise.sentence(local_time) for promise in promises(ticket)) or gettext(
         "This service has no agreed response times, so we give no date; we handle your ticket "
         "as soon as we can, in order of priority.")
 

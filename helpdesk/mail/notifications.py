@@ -73,6 +73,17 @@ class Promise:
     metric: str  # first_response or resolution
     target: str  # "4 h" of working time
     due_at: datetime
+    calendar: str  # the name of the calendar it is counted on
+
+    def sentence(self, when: Callable[[datetime], str]) -> str:
+        """The promise in the reader's language, the due time written by ``when``: in the
+        acknowledgement mail and on the portal's confirmation alike."""
+        facts = {"due": when(self.due_at), "target": self.target, "calendar": self.calendar}
+        if self.metric == "first_response":
+            return gettext("We aim to give you a first answer by %(due)s (within %(target)s, "
+                           "counted in the service's hours: %(calendar)s).", **facts)
+        return gettext("We aim to have it solved by %(due)s (within %(target)s, counted in "
+                       "the service's hours: %(calendar)s).", **facts)
 
 
 def promises(ticket: Ticket) -> list[Promise]:
@@ -92,7 +103,7 @@ def promises(ticket: Ticket) -> list[Promise]:
         target_us = minutes * 60_000_000
         due = clock_math.schedule(0, ticket.created_at, target_us, policy.warning_percent,
                                   calendar).due_at
-        found.append(Promise(metric, business_duration(target_us), due))
+        found.append(Promise(metric, business_duration(target_us), due, policy.calendar.name))
     return found
 
 
@@ -108,7 +119,6 @@ def _acknowledge(event: Recorded, settings: Settings) -> list[Mail]:
         auto_generated=True, answering=answering,
         payload={"auto_submitted": AUTO_REPLIED} if ticket.channel == Channel.EMAIL else {},
         group=ticket.assigned_group, promises=promises(ticket),
-        calendar=ticket.service.sla_policy.calendar if ticket.service.sla_policy else None,
     )
     return [mail]
 
