@@ -18,6 +18,7 @@ from werkzeug.routing import IntegerConverter, Map
 from helpdesk.config import Settings
 from helpdesk.core.concurrency import (
     LOCK_WAIT_MS,
+    began,
     is_busy,
     is_lost_race,
     take_write_lock,
@@ -70,6 +71,7 @@ def _sqlite_pragmas(app: Flask) -> None:
                 take_write_lock(connection.connection.dbapi_connection)
             else:
                 connection.exec_driver_sql("BEGIN")
+            began(connection, writing=write_intent.get())
 
 
 class RowIdConverter(IntegerConverter):

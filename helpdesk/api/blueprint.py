@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, g, request
 
 from helpdesk.api.auth import SAFE_METHODS, add_rate_headers, authenticate_request
-from helpdesk.api.http import prefers_async
 from helpdesk.api.problems import ApiProblem
 from helpdesk.core.concurrency import hold_write_lock, write_intent
 from helpdesk.core.i18n import N_
@@ -23,9 +22,10 @@ def _authenticate() -> None:
         authenticate_request()  # a refused token (401, 403, 429) never waits for a lock
         _refuse_unknown_query()
     # A ticket request accepted for later reads first and then writes its one row in a
-    # transaction of its own (tickets.intake).
-    if request.method not in SAFE_METHODS and not (request.endpoint == "api.ticket_create"
-                                                   and prefers_async()):
+    # transaction of its own (tickets.intake); a ticket created directly reads, routes and
+    # counts its SLA targets first, and takes the lock when it starts writing
+    # (``tickets.operations.create_ticket``).
+    if request.method not in SAFE_METHODS and request.endpoint != "api.ticket_create":
         g.write_intent = write_intent.set(True)
         _read_body()
         hold_write_lock(db.session())

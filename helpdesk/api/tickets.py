@@ -24,9 +24,10 @@ from helpdesk.api.http import (
     prefers_async,
 )
 from helpdesk.api.listing import list_tickets
-from helpdesk.api.problems import ApiProblem
+from helpdesk.api.problems import BUSY, ApiProblem
 from helpdesk.catalogue.forms import ANSWERED_TWICE
 from helpdesk.core.errors import (
+    DatabaseBusy,
     DomainError,
     InputRefused,
     InvalidInput,
@@ -105,6 +106,8 @@ def ticket_create() -> Response:
             channel=Channel.API, now=edge.now(), settings=edge.settings(), form_answers=answers)
     except InvalidInput as exc:
         raise _wrong_answers(exc) from exc
+    except DatabaseBusy as exc:
+        raise ApiProblem(503, BUSY, headers={"Retry-After": "1"}) from exc
     except DomainError as exc:
         raise _refused_service(exc) from exc
     return answer(ticket_out(permissions.staff_access(api_user(), ticket)), ticket, 201, ticket,

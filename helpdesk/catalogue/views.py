@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from helpdesk.catalogue import queries
 from helpdesk.catalogue.forms import load_answers
 from helpdesk.catalogue.models import Service
-from helpdesk.core.errors import DomainError, InvalidInput
+from helpdesk.core.errors import DatabaseBusy, DomainError, InvalidInput
 from helpdesk.extensions import db
 from helpdesk.mail.notifications import promises
 from helpdesk.tickets.models import Ticket, TicketType
@@ -114,6 +114,8 @@ def new_ticket(code: str) -> str | Response | tuple[str, int]:
     except DomainError as exc:
         db.session.rollback()
         flash(edge.error_text(exc), "error")
+        if isinstance(exc, DatabaseBusy):
+            return edge.too_busy(_page(service, edge.posted(), {}))
         return _page(service, edge.posted(), {}, 422)
     if ticket.status == "awaiting_approval":
         flash(gettext("Thank you. Your order %(reference)s is registered and waits for approval; "

@@ -134,3 +134,15 @@ def _resolved(row: dict[str, Any]) -> dict[str, Any]:
             value = {k: v.resolve() if isinstance(v, IdOf) else v for k, v in value.items()}
         out[key] = value
     return out
+
+
+def insert_ignoring_duplicates(table: Table) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING, in the session's dialect: a row another transaction
+    may have written first is left as it is, without an error or a savepoint."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing()

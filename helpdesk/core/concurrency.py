@@ -8,9 +8,12 @@ import time
 from contextvars import ContextVar
 from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
+
+from helpdesk.core.errors import BUSY, DatabaseBusy
 
 
 def is_lost_race(exc: BaseException) -> bool:
@@ -109,6 +112,15 @@ def take_write_lock(dbapi_connection: Any, wait_ms: int = LOCK_WAIT_MS) -> None:
         dbapi_connection.execute(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
 
 
+def began(connection: Connection, *, writing: bool) -> None:
+    """Note how a SQLite transaction began (the engine's ``begin`` listener calls this): with
+    the write lock taken, or reading; and how many rows the connection had changed then, so
+    that ``start_writing`` can tell a transaction that has written since."""
+    dbapi_connection: Any = connection.connection.dbapi_connection
+    connection.info["holds_write_lock"] = writing
+    connection.info["changes_at_begin"] = dbapi_connection.total_changes
+
+
 def hold_write_lock(session: Session) -> None:
     """From here on this session's transaction, which has only read so far, is going to
     write: on SQLite its snapshot (an API token, say) gives way to the write lock, taken as
@@ -123,3 +135,32 @@ def hold_write_lock(session: Session) -> None:
     dbapi_connection: Any = connection.connection.dbapi_connection
     dbapi_connection.execute("COMMIT")  # a read transaction: nothing is lost
     take_write_lock(dbapi_connection)
+    connection.info["holds_write_lock"] = True
+
+
+def start_writing(session: Session) -> None:
+    """Where an operation that has read and decided begins to write (a new ticket taking its
+    number): on SQLite its transaction needs the write lock from here on, and takes it now
+    (``hold_write_lock``) unless it holds it already: it began with ``write_intent``, or it
+    has written. So a ticket is routed and its SLA targets counted while other writers
+    write, and two creations hold the one lock only for their own writes, not by turns for
+    their whole request. DatabaseBusy if the lock stays taken."""
+    if session.get_bind().dialect.name != "sqlite" or not session.in_transaction():
+        return
+    connection = session.connection()
+    dbapi_connection: Any = connection.connection.dbapi_connection
+    info = connection.info
+    if info.get("holds_write_lock") or (
+            dbapi_connection.total_changes != info.get("changes_at_begin")):
+        return  # a transaction that wrote holds the lock until it ends
+    wait_to_write(session)
+
+
+def wait_to_write(session: Session) -> None:
+    """``hold_write_lock`` for an operation or a page: if the lock stays taken, the
+    transaction is rolled back and DatabaseBusy says that nothing was saved."""
+    try:
+        hold_write_lock(session)
+    except WriteLockTimeout as exc:
+        session.rollback()
+        raise DatabaseBusy(BUSY) from exc

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from helpdesk.core.i18n import N_
 from helpdesk.core.labels import Label
 
 
@@ -64,6 +65,11 @@ class DatabaseBusy(DomainError):
     """The database was too busy to take the change (SQLite's write lock stayed taken by
     other writers): nothing was saved, nobody's change is in the way, and the same change
     may simply be sent again."""
+
+
+# What a person is told when a DatabaseBusy reaches them.
+BUSY = N_("The helpdesk was too busy to save this just now; nothing was saved. "
+          "Try again in a moment.")
 
 
 class InvalidInput(DomainError):

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.orm import InstanceState
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
-from helpdesk.core.bulk import id_of
+from helpdesk.core.bulk import id_of, insert_ignoring_duplicates
 from helpdesk.extensions import db
 from helpdesk.sla import clock_math
 from helpdesk.sla.calendar import BusinessCalendar
@@ -186,7 +186,7 @@ def record_alerts(alerts: list[Alert], *, now: datetime, by: str) -> list[Alert]
     rows = [{"clock_id": clock.id, "kind": kind, "at": at, "recorded_at": now, "recorded_by": by}
             for clock, kind, at in alerts]
     table = SlaAlert.__table__
-    statement = _insert_ignoring_duplicates(table).returning(table.c.clock_id, table.c.kind)
+    statement = insert_ignoring_duplicates(table).returning(table.c.clock_id, table.c.kind)
     new = {(row.clock_id, row.kind) for row in db.session.execute(statement, rows)}
     recorded = []
     for clock, kind, at in alerts:
@@ -199,16 +199,6 @@ def record_alerts(alerts: list[Alert], *, now: datetime, by: str) -> list[Alert]
             record(clock.ticket, f"sla_{kind.value}", actor=None, now=now, clock_id=clock.id,
                    metric=clock.metric.value, due_at=_iso(clock.due_at), at=at.isoformat())
     return recorded
-
-
-def _insert_ignoring_duplicates(table: Any) -> Any:
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table).on_conflict_do_nothing()
 
 
 # Hooks the ticket operations call ------------------------------------------------------

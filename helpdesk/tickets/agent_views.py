@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -151,11 +151,7 @@ def _refused(reference: str, exc: DomainError) -> Response | tuple[str, int]:
         return page(ticket, edge.posted(), exc.errors, exc.status)
     flash(edge.error_text(exc), "error")
     if isinstance(exc, DatabaseBusy):
-        # Nobody else's change is in the way: the same form, sent again, is taken (as the
-        # API's 503 says).
-        busy = make_response(page(ticket, edge.posted(), None, 503))
-        busy.headers["Retry-After"] = "1"
-        return busy
+        return edge.too_busy(page(ticket, edge.posted(), None))
     return page(ticket, edge.posted(), None, 409)
 
 

@@ -19,7 +19,7 @@ from helpdesk.catalogue.forms import load_named_answers
 from helpdesk.catalogue.models import RequestFormAnswers, Service
 from helpdesk.catalogue.queries import ON_PORTAL, UNKNOWN_SERVICE, service_to_order
 from helpdesk.config import Settings
-from helpdesk.core import bulk
+from helpdesk.core import bulk, concurrency
 from helpdesk.core.errors import DomainError, StaleTicket
 from helpdesk.core.i18n import N_
 from helpdesk.core.labels import LIFECYCLE_LABELS, Label, label_for
@@ -218,7 +218,6 @@ def create_ticket(
     with db.session.no_autoflush, bulk.inserted_together():
         workflow_initial = engine_for(ticket_type).workflow.initial
         ticket = Ticket(
-            reference=next_reference(settings.reference_prefix, now.year),
             type=ticket_type,
             subject=subject.strip(),
             description=description.strip(),
@@ -249,6 +248,11 @@ def create_ticket(
         _store_uploads(ticket, None, requester, uploads, internal=False, now=now, settings=settings)
         awaiting_approval = ordering and service.requires_approval
         started = [] if awaiting_approval else clocks.start_for_new_ticket(ticket, now)
+        # Everything above read and decided; from here the ticket is written. Its number is
+        # taken last, as the counter is what every creation waits its turn for (the row's
+        # lock on PostgreSQL, the write lock on SQLite) until the transaction ends.
+        concurrency.start_writing(db.session())
+        ticket.reference = next_reference(settings.reference_prefix, now.year)
         # A ticket that came by mail keeps that mail's Message-ID, so answers thread under it.
         origin: dict[str, Any] = {"mail_message_id": origin_message_id} if origin_message_id else {}
         record(ticket, "created", actor=requester, now=now, to_status=workflow_initial,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import login_required
 from marshmallow import Schema
@@ -78,10 +78,8 @@ def _requester_action(reference: str, schema: Schema | None,
     except DomainError as exc:
         db.session.rollback()
         flash(edge.error_text(exc), "error")
-        if isinstance(exc, DatabaseBusy):  # nothing in the way: the same form sent again is taken
-            busy = make_response(_page(_ticket(reference), edge.posted(), None, 503))
-            busy.headers["Retry-After"] = "1"
-            return busy
+        if isinstance(exc, DatabaseBusy):
+            return edge.too_busy(_page(_ticket(reference), edge.posted(), None))
         return _page(_ticket(reference), edge.posted(), None, 409)
     flash(done, "success")
     return redirect(url_for(".show", reference=reference))

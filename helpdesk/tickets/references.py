@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 
 from helpdesk.core import bulk
 from helpdesk.extensions import db
@@ -27,25 +26,20 @@ def _take(year: int, count: int) -> int:
     """Move ``year``'s counter on by ``count``; the last number taken.
 
     The UPDATE takes a row lock (PostgreSQL) or the write lock (SQLite), so two
-    requests never get the same number; the counter row is created on first use.
+    requests never get the same number; the counter row is created on first use, by an
+    INSERT that leaves a row another request made first as it is. No savepoint: one would
+    flush the new ticket, which has no number yet.
     """
     # On the table, not the entity: no object in the session is a counter worth keeping in
     # step, so the ORM has nothing to look through (a group of mails holds hundreds of objects).
     counters = ReferenceCounter.__table__
-    bumped = db.session.execute(
-        update(counters)
-        .where(counters.c.year == year)
-        .values(last_number=counters.c.last_number + count)
-        .returning(counters.c.last_number)
-    ).scalar_one_or_none()
+    bump = (update(counters).where(counters.c.year == year)
+            .values(last_number=counters.c.last_number + count)
+            .returning(counters.c.last_number))
+    bumped = db.session.execute(bump).scalar_one_or_none()
     if bumped is None:
-        try:
-            with db.session.begin_nested():
-                db.session.execute(insert(ReferenceCounter).values(year=year, last_number=count))
-            bumped = count
-        except IntegrityError:
-            # Another request created the year's row first; take the numbers after it.
-            return _take(year, count)
+        db.session.execute(bulk.insert_ignoring_duplicates(counters).values(year=year, last_number=0))
+        bumped = db.session.execute(bump).scalar_one()
     return int(bumped)
 
 

@@ -13,7 +13,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, current_app, request, send_file
+from flask import Response, abort, current_app, make_response, request, send_file
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
@@ -25,8 +25,8 @@ from helpdesk.accounts.models import User
 from helpdesk.config import Settings
 from helpdesk.core import concurrency
 from helpdesk.core.clock import utcnow
-from helpdesk.core.concurrency import WriteLockTimeout, is_busy, is_lost_race
-from helpdesk.core.errors import DatabaseBusy, DomainError, InvalidInput, StaleTicket
+from helpdesk.core.concurrency import is_busy, is_lost_race
+from helpdesk.core.errors import BUSY, DatabaseBusy, DomainError, InvalidInput, StaleTicket
 from helpdesk.core.i18n import N_
 from helpdesk.core.labels import EVENT_LABELS
 from helpdesk.extensions import db
@@ -132,8 +132,6 @@ def download(attachment: Attachment) -> Response:
     return response
 
 
-BUSY = N_("The helpdesk was too busy to save this just now; nothing was saved. "
-          "Try again in a moment.")
 
 
 def hold_write_lock() -> None:
@@ -142,11 +140,15 @@ def hold_write_lock() -> None:
     would have the save refused at once, and a commit of theirs meanwhile would leave what
     was read unwritable. What was read stays loaded: a change of the same ticket since is
     still refused by its version. DatabaseBusy if the lock stays taken."""
-    try:
-        concurrency.hold_write_lock(db.session())
-    except WriteLockTimeout as exc:
-        db.session.rollback()
-        raise DatabaseBusy(BUSY) from exc
+    concurrency.wait_to_write(db.session())
+
+
+def too_busy(page: tuple[str, int]) -> Response:
+    """A form sent back as 503 after DatabaseBusy, with what was typed in it: nobody else's
+    change is in the way, so the same form, sent again, is taken (as the API's 503 says)."""
+    busy = make_response(page[0], 503)
+    busy.headers["Retry-After"] = "1"
+    return busy
 
 
 def commit() -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 
 from helpdesk.accounts.models import User
 from helpdesk.extensions import db
-from helpdesk.tickets.models import Message
+from helpdesk.tickets.models import Message, Ticket
 from helpdesk.tickets.operations import take_ticket
 from tests.conftest import NOW, PASSWORD, Factory, TieredOrg, app_with_tables
 from tests.support import fast_password_hashing
@@ -56,6 +56,7 @@ class Desk:
     agent_id: int
     agent_email: str
     requester_email: str
+    service_code: str
 
 
 @pytest.fixture
@@ -68,7 +69,7 @@ def desk(app: Flask) -> Desk:
         take_ticket(ticket, actor=org.local_agent, now=NOW, settings=app.config["HELPDESK"])
         db.session.commit()
         arranged = Desk(ticket.reference, ticket.id, other.id, org.local_agent.id,
-                        org.local_agent.email, org.requester.email)
+                        org.local_agent.email, org.requester.email, org.service.code)
         db.session.remove()
     return arranged
 
@@ -185,3 +186,43 @@ def test_a_requesters_reply_while_the_lock_stays_taken_is_kept_to_send_again(
     other_process.commits()
     assert post(browser, f"/portal/tickets/{desk.reference}/reply", {"body": TYPED}).status == 302
     assert notes_saved(app, TYPED) == 1
+
+
+NEW_TICKET = {"type": "incident", "subject": "Skannern i rum 214 svarar inte", "description": TYPED,
+              "impact": "3", "urgency": "3"}
+
+
+def tickets_named(app: Flask, subject: str) -> int:
+    with app.app_context():
+        try:
+            return db.session.scalar(select(func.count()).select_from(Ticket)
+                                     .where(Ticket.subject == subject)) or 0
+        finally:
+            db.session.remove()
+
+
+def test_a_new_ticket_from_the_portal_waits_for_another_writer_and_is_registered(
+        app, desk, other_process):
+    browser = requester(app, desk)
+    other_process.changes_ticket(desk.other_ticket_id)  # mail ingest, writing another ticket
+    release = other_process.commits_after(1.0)
+    page = post(browser, f"/portal/services/{desk.service_code}", NEW_TICKET)
+    release.join()
+    assert page.status == 302, page.flashes or page.text[:300]
+    assert tickets_named(app, NEW_TICKET["subject"]) == 1
+
+
+def test_a_new_ticket_while_the_lock_stays_taken_is_kept_to_send_again(app, desk, other_process):
+    browser = requester(app, desk)
+    other_process.changes_ticket(desk.other_ticket_id)  # and keeps the lock past the wait
+    page = post(browser, f"/portal/services/{desk.service_code}", NEW_TICKET)
+
+    assert page.status == 503
+    assert page.response.headers["Retry-After"] == "1"
+    assert page.flashes == [BUSY["en"]]
+    assert page.field_value("subject") == NEW_TICKET["subject"]
+    assert page.field_value("description") == TYPED
+    assert tickets_named(app, NEW_TICKET["subject"]) == 0
+    other_process.commits()
+    assert post(browser, f"/portal/services/{desk.service_code}", NEW_TICKET).status == 302
+    assert tickets_named(app, NEW_TICKET["subject"]) == 1

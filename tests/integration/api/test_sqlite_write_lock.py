@@ -85,6 +85,21 @@ def test_a_refused_token_is_answered_without_waiting_for_the_lock(app, tokens, o
     assert done[0].content_type == "application/problem+json"
 
 
+@pytest.mark.parametrize("refused", [{"service": "fax"}, {"subject": ""}], ids=["service", "field"])
+def test_a_ticket_refused_for_what_it_says_is_answered_without_waiting_for_the_lock(
+        app, tokens, other_process, refused):
+    # A creation reads, checks and routes first; only a ticket that will be written waits.
+    api = ApiClient(app, tokens["write"])
+    done: list[Any] = []
+    caller = threading.Thread(target=lambda: done.append(
+        api.post("/tickets", json={**NEW_TICKET, **refused})))
+    caller.start()
+    caller.join(timeout=LOCK_WAIT_MS / 1000 / 2)
+    assert done, "the refused ticket waited for the write lock"
+    assert done[0].status_code == 422
+    assert set(done[0].json["errors"]) == set(refused)
+
+
 def test_a_write_waits_for_the_lock_and_is_saved_once_it_is_free(app, tokens, other_process):
     api = ApiClient(app, tokens["write"])
     release = threading.Timer(0.2, other_process.execute, args=("COMMIT",))
