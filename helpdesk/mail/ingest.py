@@ -28,7 +28,14 @@ from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
 from helpdesk.mail import reasons, replies
 from helpdesk.mail.models import InboundMail, Mailbox, Outcome
-from helpdesk.mail.parse import MailAttachment, MailKind, MailParseError, ParsedMail, parse_message
+from helpdesk.mail.parse import (
+    MailAttachment,
+    MailKind,
+    MailParseError,
+    ParsedMail,
+    parse_message,
+    without_reference_tags,
+)
 from helpdesk.tickets import attachments as attachment_store
 from helpdesk.tickets.models import Channel, Ticket
 from helpdesk.tickets.operations import add_incoming_note, create_ticket, requester_reply
@@ -287,6 +294,16 @@ def _vendor_acknowledgement(parsed: ParsedMail, ticket: Ticket | None, *, now: d
         learn_case_number(found.handoff, found.case_number, now=now)
 
 
+def _follow_up_subject(subject: str, old: Ticket, prefix: str) -> str:
+    """A reply to one of our mails about ``old`` carries its tag and the mail's own words
+    ("[HD-2026-000006] Löst: Skrivaren"): the new ticket is named as the old one was, or by
+    what the requester wrote instead; the tag is in its description."""
+    own_words = _REPLY_PREFIX.sub("", without_reference_tags(subject, prefix)).strip()
+    if not own_words or old.subject.casefold() in own_words.casefold():
+        return old.subject
+    return own_words
+
+
 def _new_ticket(inbound: InboundMail, parsed: ParsedMail, *, mailbox: Mailbox | None, now: datetime,
                 settings: Settings, released: bool, follow_up_of: Ticket | None = None) -> None:
     if mailbox is None:
@@ -303,6 +320,7 @@ def _new_ticket(inbound: InboundMail, parsed: ParsedMail, *, mailbox: Mailbox | 
     description = _with_left_out(parsed.text, left_out) or "-"
     subject = _REPLY_PREFIX.sub("", parsed.subject).strip() or "(no subject)"
     if follow_up_of is not None:
+        subject = _follow_up_subject(subject, follow_up_of, settings.reference_prefix)
         description = f"[{follow_up_of.reference}]\n\n{description}"
     routed_by = None
     if mailbox.group is not None:

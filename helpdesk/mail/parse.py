@@ -67,15 +67,23 @@ class ParsedMail:
     defects: tuple[str, ...]
 
 
+def _tag_pattern(prefix: str) -> re.Pattern[str]:
+    return re.compile(r"\[\s*(" + re.escape(prefix) + r")-(\d{4})-(\d{1,9})\s*\]", re.IGNORECASE)
+
+
 def find_reference_tags(subject: str, prefix: str = "HD") -> list[str]:
     """Ticket references written as ``[HD-2026-000042]`` in a subject, upper-case, in order."""
-    pattern = re.compile(r"\[\s*(" + re.escape(prefix) + r")-(\d{4})-(\d{1,9})\s*\]", re.IGNORECASE)
     tags: list[str] = []
-    for _, year, number in pattern.findall(subject):
+    for _, year, number in _tag_pattern(prefix).findall(subject):
         tag = f"{prefix.upper()}-{year}-{int(number):06d}"
         if tag not in tags:
             tags.append(tag)
     return tags
+
+
+def without_reference_tags(subject: str, prefix: str = "HD") -> str:
+    """The subject with the helpdesk's ``[HD-2026-000042]`` tags taken out."""
+    return " ".join(_tag_pattern(prefix).sub(" ", subject).split())
 
 
 def parse_message(raw: bytes) -> ParsedMail:

@@ -131,6 +131,26 @@ def test_a_reply_to_a_ticket_closed_too_long_ago_opens_a_new_linked_ticket(
         new.reference]
 
 
+@pytest.mark.parametrize(("subject", "named"), [
+    # A reply to the resolution mail: named as the old ticket was, without its tag.
+    ("Re: [{reference}] Löst: {subject}", "{subject}"),
+    ("SV: Re: [{reference}] Resolved: {subject}", "{subject}"),
+    # The requester wrote a subject of their own: that, without the tag.
+    ("Re: [{reference}] Skrivaren krånglar igen", "Skrivaren krånglar igen"),
+    ("Re: [{reference}]", "{subject}"),
+])
+def test_a_follow_up_ticket_is_named_without_the_old_tag(org, ticket, mailbox, now, settings,
+                                                         subject, named):
+    take_ticket(ticket, actor=org.local_agent, now=now, settings=settings)
+    resolve_ticket(ticket, actor=org.local_agent, note="Bytt toner.", now=now, settings=settings)
+    later = now + timedelta(days=settings.reopen_days + 30)
+    raw = mail(sender=org.requester.email,
+               subject=subject.format(reference=ticket.reference, subject=ticket.subject))
+    received = get(raw, mailbox, later, settings)
+    new = db.session.scalars(select(Ticket).where(Ticket.reference == received.ticket_reference)).one()
+    assert new.subject == named.format(subject=ticket.subject)
+
+
 def test_the_follow_up_of_a_confidential_ticket_is_confidential_too(
         factory, org, mailbox, now, settings):
     secret = factory.ticket(org.requester, org.service, now, confidential=True)
