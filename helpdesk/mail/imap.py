@@ -105,9 +105,13 @@ def _receive_group(raws: list[bytes], mailbox: Mailbox, now: datetime,
 
 
 def _connect(mailbox: Mailbox) -> imaplib.IMAP4:
-    password = os.environ.get(mailbox.imap_password_env or "", "")
     if not mailbox.imap_host or not mailbox.imap_user:
         raise MailboxUnavailable(f"{mailbox.code}: no IMAP server is set up")
+    # Said as such: the server's "authentication failed" would send one looking for a typo.
+    if mailbox.imap_password_env and mailbox.imap_password_env not in os.environ:
+        raise MailboxUnavailable(f"{mailbox.code}: {mailbox.imap_password_env} is not set "
+                                 "(it holds the mailbox's IMAP password)")
+    password = os.environ.get(mailbox.imap_password_env or "", "")
     try:
         client = (imaplib.IMAP4_SSL if mailbox.imap_ssl else imaplib.IMAP4)(
             mailbox.imap_host, mailbox.imap_port, timeout=30)

@@ -98,3 +98,14 @@ def test_a_wrong_password_is_reported_and_nothing_is_marked(
     with pytest.raises(MailboxUnavailable, match=mailbox.code):
         poll(mailbox, settings=settings, now=utcnow)
     assert ticket_count() == 0
+
+
+def test_a_password_variable_that_is_not_set_is_named_and_nothing_is_marked(
+        org, dovecot, imap_user, mailbox, settings, monkeypatch):
+    dovecot.deliver(imap_user, mail(sender=org.requester.email))
+    monkeypatch.delenv("TEST_IMAP_PASSWORD")
+    with pytest.raises(MailboxUnavailable,
+                       match=f"{mailbox.code}: TEST_IMAP_PASSWORD is not set"):
+        poll(mailbox, settings=settings, now=utcnow)
+    assert ticket_count() == 0
+    assert dovecot.flagged(imap_user, STORED) == 0
