@@ -17,6 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
 from bench.common import demo_app, on_each_database
 from bench.http_load import NEW_TICKET, baseline_app, baseline_metadata, requester_token
 
@@ -66,11 +70,46 @@ def run(label: str, url: str, instance: Path) -> None:
         "created directly": cpu_ms(post(auth), 201),
     }
     with app.app_context():
+        held, whole = lock_held_ms(db.engine, post(auth))
         db.session.remove()
         db.engine.dispose()
     floor = costs["bare Flask insert"]
     for name, cost in costs.items():
         print(f"[{label}] {name:<21}: {cost:5.2f} ms CPU a request, {cost / floor:5.2f} ceilings")
+    print(f"[{label}] a creation holds what creations wait for (SQLite's write lock, "
+          f"PostgreSQL's number counter) {held:.2f} of its {whole:.2f} ms ({held / whole:.0%})")
+
+
+def lock_held_ms(engine: Engine, create: Callable[[], Any]) -> tuple[float, float]:
+    """A direct creation's time from taking its number (the counter's UPDATE: on SQLite the
+    write lock is taken just before it, on PostgreSQL the row lock by it) to its commit,
+    and its whole time, in wall-clock milliseconds, averaged over PER_ROUND creations:
+    how long two creations at once can not overlap."""
+    taken: list[float] = []
+    committed: list[float] = []
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("UPDATE ticket_reference_counters"):
+            taken.append(time.perf_counter())
+
+    def on_commit(_session: Any) -> None:  # after the database's COMMIT, its fsync included
+        if len(committed) < len(taken):
+            committed.append(time.perf_counter())
+
+    for _ in range(WARM_UP):
+        create()
+    event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(Session, "after_commit", on_commit)
+    try:
+        started = time.perf_counter()
+        for _ in range(PER_ROUND):
+            create()
+        whole = time.perf_counter() - started
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+        event.remove(Session, "after_commit", on_commit)
+    held = sum(end - start for start, end in zip(taken, committed, strict=True))
+    return held / PER_ROUND * 1000, whole / PER_ROUND * 1000
 
 
 def main() -> None:
