@@ -21,6 +21,7 @@ from helpdesk.core.concurrency import (
     began,
     is_busy,
     is_lost_race,
+    take_lock_before_flush,
     take_write_lock,
     write_intent,
 )
@@ -64,6 +65,10 @@ def _sqlite_pragmas(app: Flask) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
             cursor.close()
+
+        # On every app's sessions, once: the listener looks at each session's own database.
+        if not event.contains(db.session, "before_flush", take_lock_before_flush):
+            event.listen(db.session, "before_flush", take_lock_before_flush)
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:

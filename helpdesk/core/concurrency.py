@@ -145,15 +145,31 @@ def start_writing(session: Session) -> None:
     has written. So a ticket is routed and its SLA targets counted while other writers
     write, and two creations hold the one lock only for their own writes, not by turns for
     their whole request. DatabaseBusy if the lock stays taken."""
+    if _only_read(session):
+        wait_to_write(session)
+
+
+def take_lock_before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    """The sessions' ``before_flush`` on SQLite: a transaction that has only read takes the
+    write lock before the ORM writes (``hold_write_lock``), so that a save which read first,
+    an administrator's form say, waits for other writers instead of being refused because
+    one of them committed since it read. WriteLockTimeout, which pages and the API answer
+    with 503, if the lock stays taken; the caller rolls back, as after any failed flush."""
+    if _only_read(session):
+        hold_write_lock(session)
+
+
+def _only_read(session: Session) -> bool:
+    """Whether the session's SQLite transaction has only read so far: it began without the
+    write lock, has not taken it since, and has changed no row."""
     if session.get_bind().dialect.name != "sqlite" or not session.in_transaction():
-        return
+        return False
     connection = session.connection()
     dbapi_connection: Any = connection.connection.dbapi_connection
     info = connection.info
-    if info.get("holds_write_lock") or (
-            dbapi_connection.total_changes != info.get("changes_at_begin")):
-        return  # a transaction that wrote holds the lock until it ends
-    wait_to_write(session)
+    # A transaction that wrote holds the lock until it ends, and must not be committed here.
+    return not info.get("holds_write_lock") and (
+        dbapi_connection.total_changes == info.get("changes_at_begin"))
 
 
 def wait_to_write(session: Session) -> None:

@@ -226,3 +226,20 @@ def test_a_new_ticket_while_the_lock_stays_taken_is_kept_to_send_again(app, desk
     other_process.commits()
     assert post(browser, f"/portal/services/{desk.service_code}", NEW_TICKET).status == 302
     assert tickets_named(app, NEW_TICKET["subject"]) == 1
+
+
+def test_a_requesters_choice_of_language_waits_for_another_writer_and_is_kept(
+        app, desk, other_process):
+    # A save that reads first (here the signed-in user) and is no ticket operation.
+    browser = requester(app, desk)
+    other_process.changes_ticket(desk.other_ticket_id)
+    release = other_process.commits_after(1.0)
+    page = post(browser, "/language", {"locale": "sv"})
+    release.join()
+    assert page.status == 302, page.text[:300]
+    with app.app_context():
+        try:
+            assert db.session.scalar(select(User.locale).where(
+                User.email == desk.requester_email)) == "sv"
+        finally:
+            db.session.remove()

@@ -10,6 +10,7 @@ another process.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def app(tmp_path: Path) -> Iterator[Flask]:
 
 @pytest.fixture
 def other(tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    connection = sqlite3.connect(tmp_path / "test.sqlite3", isolation_level=None, timeout=0)
+    connection = sqlite3.connect(tmp_path / "test.sqlite3", isolation_level=None, timeout=0,
+                                 check_same_thread=False)
     yield connection
     if connection.in_transaction:
         connection.execute("ROLLBACK")
@@ -104,3 +106,30 @@ def test_a_lock_that_stays_taken_is_busy_and_the_transaction_rolled_back(app, ot
             start_writing(db.session())
         assert not db.session().in_transaction()
         db.session.remove()
+
+
+def test_a_save_that_read_first_waits_for_a_writer_who_commits_meanwhile(app, other):
+    # Without the lock taken before the flush, SQLite refuses the save at once: its snapshot
+    # is older than the other writer's commit ("database is locked").
+    with app.app_context():
+        anna = db.session.scalars(select(User)).one()
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("UPDATE users SET locale = 'sv'")
+        release = threading.Timer(0.3, other.execute, args=("COMMIT",))
+        release.start()
+        anna.name = "Anna Andersson"
+        db.session.commit()
+        release.join()
+        db.session.remove()
+    assert names(app) == ["Anna Andersson"]
+
+
+def test_a_flush_after_a_write_keeps_the_transaction_whole(app, other):
+    with app.app_context():
+        anna = db.session.scalars(select(User)).one()
+        db.session.execute(update(User).values(locale="sv"))
+        anna.name = "Anna Andersson"
+        db.session.flush()
+        db.session.rollback()
+        db.session.remove()
+    assert names(app) == ["Anna"]
