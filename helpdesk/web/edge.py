@@ -132,8 +132,6 @@ def download(attachment: Attachment) -> Response:
     return response
 
 
-
-
 def hold_write_lock() -> None:
     """From here on the request saves: on SQLite it waits for the write lock now, as the
     API's writes do. Otherwise another writer holding it (mail ingest saving other tickets)

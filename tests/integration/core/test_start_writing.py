@@ -22,7 +22,7 @@ from helpdesk.accounts.models import User
 from helpdesk.core.concurrency import start_writing, write_intent
 from helpdesk.core.errors import DatabaseBusy
 from helpdesk.extensions import db
-from tests.conftest import Factory, app_with_tables
+from tests.conftest import Factory, OtherWriter, app_with_tables
 
 
 @pytest.fixture
@@ -36,13 +36,10 @@ def app(tmp_path: Path) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def other(tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    connection = sqlite3.connect(tmp_path / "test.sqlite3", isolation_level=None, timeout=0,
-                                 check_same_thread=False)
-    yield connection
-    if connection.in_transaction:
-        connection.execute("ROLLBACK")
-    connection.close()
+def other(other_process: OtherWriter) -> sqlite3.Connection:
+    """The other process's connection, refused at once where it would wait for the lock."""
+    other_process.connection.execute("PRAGMA busy_timeout=0")
+    return other_process.connection
 
 
 def locked_out(other: sqlite3.Connection) -> bool:
