@@ -202,11 +202,13 @@ def _register_error_pages(app: Flask) -> None:
             raise error
         db.session.rollback()
         if is_busy(error):
-            return render_template(
-                "error.html", status=503, title=gettext("Too busy just now"),
-                text=gettext("The helpdesk was too busy to save this just now; nothing was "
-                             "saved. Go back and try again in a moment."),
-            ), 503, {"Retry-After": "1"}
+            # Nobody's change was in the way: the same request, sent again, is taken. A
+            # form comes back with what was sent, ready to send again; files cannot be put
+            # back into a page, so a form that carried some is left to go back to.
+            kept = None if request.method != "POST" or request.files else [
+                (name, value) for name, value in request.form.items(multi=True)
+                if name != "csrf_token"]
+            return render_template("busy.html", kept=kept), 503, {"Retry-After": "1"}
         return render_template(
             "error.html", status=409, title=gettext("Saved by someone else"),
             text=gettext("Someone else saved this ticket at the same moment. Go back, reload "

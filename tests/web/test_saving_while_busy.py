@@ -1,8 +1,9 @@
-"""Saving on the agent's ticket page, and a requester's reply in the portal, while another
-writer holds SQLite's one write lock
+"""Saving on the agent's ticket page, a requester's reply in the portal, and any other form,
+while another writer holds SQLite's one write lock
 (mail ingest writing other tickets, say): the save waits for the lock and is taken; a lock
 that stays taken is "too busy", in the agent's language, with what they typed kept, not a
 race lost to nobody; a real lost race (the same ticket changed meanwhile) keeps its page.
+Any other form's busy page keeps what was sent, to send again with one button.
 SQLite only: PostgreSQL has no database-wide write lock.
 
 The app runs on a file of its own with real transactions (not a test's rolled-back one),
@@ -19,9 +20,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
+from werkzeug.datastructures import MultiDict
 
-from helpdesk.accounts.models import User
+from helpdesk.accounts.models import Role, User
+from helpdesk.api.tokens import ApiToken, Scope, create_token
 from helpdesk.extensions import db
+from helpdesk.sla.models import Calendar
 from helpdesk.tickets.models import Message, Ticket
 from helpdesk.tickets.operations import take_ticket
 from tests.conftest import NOW, PASSWORD, Factory, TieredOrg, app_with_tables
@@ -243,3 +247,95 @@ def test_a_requesters_choice_of_language_waits_for_another_writer_and_is_kept(
                 User.email == desk.requester_email)) == "sv"
         finally:
             db.session.remove()
+
+
+# --- Any other form: the one "too busy" page, which keeps what was sent to send again ---
+
+CALENDAR = {"code": "jul", "name": "Jul & nyår <stängt>", "timezone": "Europe/Stockholm",
+            "hours_mon": "08:00-16:00", "hours_tue": "08:00-16:00", "hours_wed": "08:00-16:00",
+            "hours_thu": "08:00-16:00", "hours_fri": "08:00-16:00", "hours_sat": "",
+            "hours_sun": "", "holiday_country": "SE", "holiday-public": "on",
+            "extra_closed_days": "2026-12-23 Julstängt\n2026-12-30 Inventering",
+            "extra_open_days": "", "shortened_close": ""}
+
+
+def staff_member(app: Flask, role: Role) -> PersonClient:
+    with app.app_context():
+        factory = Factory(app.config["HELPDESK"])
+        member = factory.user(role)
+        db.session.commit()
+        email = member.email
+        db.session.remove()
+    browser = person(app)
+    assert browser.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
+    return browser
+
+
+def calendar_named(app: Flask, code: str) -> Calendar | None:
+    with app.app_context():
+        try:
+            calendar = db.session.scalar(select(Calendar).where(Calendar.code == code))
+            if calendar is not None:
+                db.session.expunge(calendar)
+            return calendar
+        finally:
+            db.session.remove()
+
+
+def send_again_form(page: Page) -> tuple[str, list[tuple[str, str]]]:
+    """The busy page's one form: where it posts, and the fields it sends back."""
+    form = page.doc.one("main").one("form")
+    assert form.attrs["method"] == "post"
+    fields = [(i.attrs["name"], i.attrs.get("value", "")) for i in form.find_all("input")
+              if i.attrs.get("type") == "hidden"]
+    return form.attrs["action"], fields
+
+
+def test_an_administrators_form_while_the_lock_stays_taken_is_kept_to_send_again(
+        app, desk, other_process):
+    browser = staff_member(app, Role.ADMIN)
+    other_process.changes_ticket(desk.other_ticket_id)  # and keeps the lock past the wait
+    page = post(browser, "/admin/sla/calendars/new", CALENDAR)
+
+    assert page.status == 503
+    assert page.response.headers["Retry-After"] == "1"
+    assert "nothing was saved" in page.text
+    assert calendar_named(app, "jul") is None
+    action, fields = send_again_form(page)
+    assert action == "/admin/sla/calendars/new"
+    sent = [(k, v) for k, v in fields if k != "csrf_token"]
+    assert sent == [(k, v) for k, v in CALENDAR.items()]  # every field, in order, as typed
+    assert page.doc.one("main").one("button").text == "Send again"
+
+    other_process.commits()
+    again = Page(browser.post(action, data=MultiDict(fields)))
+    assert again.status == 302, again.text[:300]
+    saved = calendar_named(app, "jul")
+    assert saved is not None and saved.name == CALENDAR["name"]
+
+
+def test_a_button_while_the_lock_stays_taken_is_kept_to_press_again(app, desk, other_process):
+    with app.app_context():
+        owner = db.session.scalars(select(User).where(User.email == desk.requester_email)).one()
+        token, _secret = create_token(owner, name="skanner", scope=Scope.READ, now=NOW)
+        db.session.commit()
+        token_id = token.id
+        db.session.remove()
+    browser = requester(app, desk)
+    other_process.changes_ticket(desk.other_ticket_id)  # and keeps the lock past the wait
+    page = post(browser, f"/account/tokens/{token_id}/revoke")
+
+    assert page.status == 503
+    assert page.response.headers["Retry-After"] == "1"
+    action, fields = send_again_form(page)
+    assert action == f"/account/tokens/{token_id}/revoke"
+    assert [k for k, _v in fields] == ["csrf_token"]
+
+    other_process.commits()
+    assert Page(browser.post(action, data=MultiDict(fields))).status == 302
+    with app.app_context():
+        try:
+            assert db.session.get(ApiToken, token_id).revoked_at is not None
+        finally:
+            db.session.remove()
+
