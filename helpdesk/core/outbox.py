@@ -41,6 +41,9 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     auto_generated: Mapped[bool] = mapped_column(Boolean, default=True)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # When a sender took the message to send it: its claim runs until next_attempt_at, and
+    # ends with the outcome, so the outbox can tell a mail going out from one that failed.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def queue_message(*, kind: str, recipient_email: str, subject: str, body: str, now: datetime,
@@ -56,7 +59,7 @@ def queue_message(*, kind: str, recipient_email: str, subject: str, body: str, n
         "payload": payload or {}, "created_at": now, "sent_at": None, "attempts": 0,
         "message_id": message_id, "in_reply_to": in_reply_to, "references": references,
         "html_body": html_body, "auto_generated": auto_generated, "next_attempt_at": None,
-        "last_error": None,
+        "last_error": None, "claimed_at": None,
     }
     if not queue_row(OutboxMessage.__table__, row):
         db.session.add(OutboxMessage(**row))

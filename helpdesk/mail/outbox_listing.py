@@ -8,6 +8,7 @@ to whom and what became of it, but not its subject or text.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import nh3
@@ -31,7 +32,8 @@ KIND_LABELS = {"acknowledgement": N_("Acknowledgement to the requester"),
                "resolution": N_("Resolution to the requester"),
                "escalation": N_("Escalation notice to a group"), "sla_warning": N_("SLA warning"),
                "sla_breach": N_("SLA breach"), "report": N_("Report mail")}
-STATE_LABELS = {"waiting": N_("Waiting to be sent"), "retrying": N_("Failed; to be tried again"),
+STATE_LABELS = {"waiting": N_("Waiting to be sent"), "sending": N_("Being sent"),
+                "retrying": N_("Failed; to be tried again"),
                 "given_up": N_("Failed; given up"), "sent": N_("Sent")}
 # The headers a person reads; the MIME plumbing (Content-Type and the like) is left out.
 SHOWN_HEADERS = ("From", "To", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
@@ -49,12 +51,16 @@ class Row:
     hidden: bool  # a confidential ticket the viewer may not read
 
 
-def state_of(message: OutboxMessage) -> str:
+def state_of(message: OutboxMessage, now: datetime) -> str:
     if message.sent_at is not None:
         return "sent"
-    if message.next_attempt_at is not None:
-        return "retrying"
-    return "given_up" if message.attempts else "waiting"
+    if message.claimed_at is not None and message.next_attempt_at is not None \
+            and message.next_attempt_at > now:
+        return "sending"
+    # A claim that ran out with no outcome recorded leaves the message as it was before.
+    if not message.attempts:
+        return "waiting"
+    return "retrying" if message.next_attempt_at is not None else "given_up"
 
 
 def _filtered(query: Select[Any], show: str) -> Select[Any]:
@@ -76,7 +82,7 @@ def counts() -> dict[str, int]:
     return found
 
 
-def page(show: str, number: int, *, viewer: User) -> tuple[list[Row], bool]:
+def page(show: str, number: int, *, viewer: User, now: datetime) -> tuple[list[Row], bool]:
     """One page, newest first, and whether there is a next one."""
     query = _filtered(select(OutboxMessage), show).order_by(OutboxMessage.id.desc())
     found: list[OutboxMessage] = list(db.session.scalars(
@@ -84,21 +90,22 @@ def page(show: str, number: int, *, viewer: User) -> tuple[list[Row], bool]:
     messages = found[:PAGE_SIZE]
     ids = {m.ticket_id for m in messages if m.ticket_id is not None}
     tickets = {t.id: t for t in db.session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
-    return [row(m, tickets.get(m.ticket_id or 0), viewer) for m in messages], len(found) > PAGE_SIZE
+    return ([row(m, tickets.get(m.ticket_id or 0), viewer, now) for m in messages],
+            len(found) > PAGE_SIZE)
 
 
-def row(message: OutboxMessage, ticket: Ticket | None, viewer: User) -> Row:
+def row(message: OutboxMessage, ticket: Ticket | None, viewer: User, now: datetime) -> Row:
     hidden = ticket is not None and ticket.confidential and (
         permissions.staff_access(viewer, ticket) == permissions.Access.NONE)
-    return Row(message, ticket, state_of(message), hidden)
+    return Row(message, ticket, state_of(message, now), hidden)
 
 
-def one(message_id: int, *, viewer: User) -> Row | None:
+def one(message_id: int, *, viewer: User, now: datetime) -> Row | None:
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
         return None
     ticket = db.session.get(Ticket, message.ticket_id) if message.ticket_id else None
-    return row(message, ticket, viewer)
+    return row(message, ticket, viewer, now)
 
 
 def headers(message: OutboxMessage, mail: MailSettings, *, hidden: bool,

@@ -31,7 +31,7 @@ def index() -> str:
     show = show if show in outbox_listing.FILTERS else "all"
     number = request.args.get("page", "")
     page = max(int(number), 1) if number.isdigit() else 1
-    rows, more = outbox_listing.page(show, page, viewer=edge.actor())
+    rows, more = outbox_listing.page(show, page, viewer=edge.actor(), now=edge.now())
     return render_template("mail/outbox.html", rows=rows, show=show, page=page, more=more,
                            counts=outbox_listing.counts(),
                            sending=bool(edge.settings().mail.smtp_host))
@@ -39,7 +39,7 @@ def index() -> str:
 
 @bp.route("/<int:message_id>")
 def message(message_id: int) -> str:
-    row = outbox_listing.one(message_id, viewer=edge.actor())
+    row = outbox_listing.one(message_id, viewer=edge.actor(), now=edge.now())
     if row is None:
         abort(404)
     hidden_text = gettext("(hidden: the ticket is confidential)")

@@ -19,8 +19,8 @@ one mail goes out again when its claim has run out, with the same Message-ID.
 A row's state is in its columns:
 
 - waiting: ``attempts`` 0, ``next_attempt_at`` empty;
+- being sent: ``claimed_at`` set and ``next_attempt_at`` (the claim's end) not passed;
 - to retry: ``next_attempt_at`` set (1, 2, 4 … minutes after a failure, at most an hour);
-  also while a sender holds it (its claim);
 - given up: tried (``attempts`` > 0) and no next attempt; ``last_error`` says why. A
   recipient refused for good (5xx) three times, or a temporary refusal for five days;
 - sent: ``sent_at``.
@@ -195,7 +195,7 @@ def _claim_next(now: datetime, mail: MailSettings, result: SendResult) -> Claime
                 db.session.commit()
                 _count(result, counted)
                 continue
-            row.next_attempt_at = now + CLAIM
+            row.next_attempt_at, row.claimed_at = now + CLAIM, now
             claimed = ClaimedMessage(row.id, row.recipient_email, message, row.next_attempt_at)
             db.session.commit()
             return claimed
@@ -241,7 +241,8 @@ def _unrecorded(claimed: ClaimedMessage, outcome: Outcome) -> str:
 
 
 def _apply(row: OutboxMessage, outcome: Outcome, now: datetime) -> str:
-    """Write the outcome on the row; the name of the count it adds to."""
+    """Write the outcome on the row, which ends its claim; the name of the count it adds to."""
+    row.claimed_at = None
     if outcome.error is None:
         row.sent_at = now
         row.next_attempt_at = None
