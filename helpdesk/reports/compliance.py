@@ -1,5 +1,7 @@
 """SLA compliance: how many clocks met their promise, per service, priority, tier, group or
-vendor, with the median and 90th percentile of business time.
+vendor, with the median and 90th percentile of business time. Groups and tiers are also
+measured on the groups' own promises (OLA: taking a ticket from the queue, and passing it
+on or resolving it), each OLA clock for the group it ran for.
 
 Which clocks belong to a period: the clocks that *stopped* in it (the promise was decided
 then: a first reply, a resolution, a vendor's answer). A reopened ticket's resolution clock
@@ -25,10 +27,11 @@ from helpdesk.catalogue.models import Service
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
 from helpdesk.reports.period import Period
-from helpdesk.sla.models import SLA_METRICS, UC_METRICS, Metric, SlaClock
+from helpdesk.sla.models import OLA_METRICS, SLA_METRICS, UC_METRICS, Metric, SlaClock
 from helpdesk.tickets.models import Ticket
 from helpdesk.tiers.models import SupportGroup
 from helpdesk.vendors.models import Vendor, VendorHandoff
+from helpdesk.web.template_helpers import METRIC_LABELS as CLOCK_LABELS
 
 
 class Dimension(enum.StrEnum):
@@ -45,8 +48,11 @@ DIMENSION_LABELS = {
 }
 METRIC_LABELS = {
     Metric.FIRST_RESPONSE: N_("First response"), Metric.RESOLUTION: N_("Resolution"),
+    Metric.OLA_TAKE: CLOCK_LABELS[Metric.OLA_TAKE], Metric.OLA_HANDLE: CLOCK_LABELS[Metric.OLA_HANDLE],
     Metric.UC_RESPONSE: N_("Vendor's first answer"), Metric.UC_RESOLUTION: N_("Vendor's solution"),
 }
+# The order a key's rows are shown in: the customer's promises, then the group's own.
+_METRIC_ORDER = {metric: n for n, metric in enumerate(METRIC_LABELS)}
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,14 @@ def _key(dimension: Dimension) -> Any:
 
 
 def metrics_for(dimension: Dimension) -> frozenset[Metric]:
-    return UC_METRICS if dimension == Dimension.VENDOR else SLA_METRICS
+    """The promises a dimension is measured on: a vendor on its contracts (UC); a group, and
+    a tier, also on the groups' own promises (OLA), counted for the group each clock ran
+    for; a service or a priority on the customer's promises (SLA) alone."""
+    if dimension == Dimension.VENDOR:
+        return UC_METRICS
+    if dimension in (Dimension.GROUP, Dimension.TIER):
+        return SLA_METRICS | OLA_METRICS
+    return SLA_METRICS
 
 
 def _clocks(dimension: Dimension, filters: Filters, *columns: Any) -> Select[Any]:
@@ -128,7 +141,8 @@ def compliance(dimension: Dimension, filters: Filters, *, english: bool = True) 
     key = _key(dimension)
     figures = (_totals_by_aggregate if db.session.get_bind().dialect.name == "postgresql"
                else _totals_by_windows)
-    totals = figures(dimension, filters, key)
+    totals = sorted(figures(dimension, filters, key),
+                    key=lambda row: (row[0], _METRIC_ORDER[Metric(row[1])]))
     labels = key_labels(dimension, {row[0] for row in totals}, english=english)
     return [
         ComplianceRow(key=row[0], label=labels.get(row[0], str(row[0])), metric=Metric(row[1]),

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from tests.integration.reports.october import build_october
+from tests.integration.reports.october import build_march_olas, build_october
 from tests.support import fast_password_hashing
 from tests.web.helpers import get, person, post
 
@@ -53,6 +53,23 @@ def test_a_lead_reads_compliance_and_opens_the_tickets_behind_a_figure(app, octo
     listed = get(client, breached.replace("&amp;", "&"))
     assert listed.references() == [october.reopened.reference]
     assert "26 h" in listed.text
+
+
+def test_per_group_the_page_shows_each_groups_ola_beside_the_customers_promises(
+        app, lead, sla_org, factory, settings):
+    _quick, slow = build_march_olas(sla_org, factory, settings)
+    client = person(app, lead)
+    page = get(client, f"/reports/?first_day=2026-03-01&last_day=2026-03-31&by=group"
+                       f"&group={sla_org.org.level2.id}")
+    rows = [[tr.one("th").text] + [cell.text for cell in tr.find_all("td")]
+            for tr in page.doc.one("tbody").find_all("tr")]
+    level2 = sla_org.org.level2.name_en
+    assert rows == [[level2, "First response", "1", "0", "1", "0.0", "4 h 30 min", "4 h 30 min"],
+                    [level2, "Taken from the queue (OLA)", "2", "1", "1", "50.0", "40 min", "2 h"],
+                    [level2, "Passed on or resolved (OLA)", "1", "1", "0", "100.0", "2 h 20 min",
+                     "2 h 20 min"]]
+    late = page.doc.one("tbody").find_all("tr")[1].find_all("a")[2].attrs["href"]
+    assert get(client, late.replace("&amp;", "&")).references() == [slow.reference]
 
 
 def test_reports_download_as_csv_and_xlsx(app, october, lead, sla_org):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from helpdesk.config import Settings
@@ -35,6 +36,7 @@ from helpdesk.tickets.operations import (
     resolve_ticket,
     take_ticket,
 )
+from helpdesk.tiers.operations import escalate_ticket, return_to_level_1
 from helpdesk.workflows.definitions import REQUESTER
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -101,3 +103,27 @@ def build_october(sla_org, factory, settings: Settings) -> October:
     reply(dst, local(10, 26, 9))
     solve(dst, local(10, 26, 10))
     return October(paused, late, reopened, from_september, into_november, dst)
+
+
+def build_march_olas(sla_org: Any, factory: Any, settings: Settings) -> tuple[Ticket, Ticket]:
+    """Two tickets escalated to level 2 (OLA: taken within 1 h, passed on within 8 h) on
+    Tuesday 10 March 2026 at 11:00. Quick: taken after 40 min, given back to level 1 after
+    2 h 20 more. Slow: taken after 2 h (the OLA breached), answered at 13:30 (its first
+    response, 4 h 30 after 09:00: the SLA's 4 h breached), and still with level 2, its
+    handling not decided.
+
+    March's OLA figures for level 2: taking 40 min and 2 h (one breach): median 40 min,
+    90th percentile 2 h; handling 2 h 20 (one clock)."""
+    org = sla_org.org
+    quick, slow = (factory.ticket(org.requester, org.service, local(3, 10, 9)) for _ in range(2))
+    for ticket in (quick, slow):
+        take_ticket(ticket, actor=org.local_agent, now=local(3, 10, 9, 30), settings=settings)
+        escalate_ticket(ticket, to_group=org.level2, actor=org.local_agent, reason="Servern",
+                        now=local(3, 10, 11), settings=settings)
+    take_ticket(quick, actor=org.level2_agent, now=local(3, 10, 11, 40), settings=settings)
+    return_to_level_1(quick, actor=org.level2_agent, reason="Klientfel", now=local(3, 10, 14),
+                      settings=settings)
+    take_ticket(slow, actor=org.level2_agent, now=local(3, 10, 13), settings=settings)
+    add_reply(slow, actor=org.level2_agent, body="Vi tittar på servern.", internal=False,
+              now=local(3, 10, 13, 30), settings=settings)
+    return quick, slow

@@ -7,7 +7,7 @@ import pytest
 from helpdesk.reports.compliance import Dimension, Filters, compliance, tickets_behind
 from helpdesk.reports.period import month
 from helpdesk.sla.models import Metric
-from tests.integration.reports.october import HOUR, build_october
+from tests.integration.reports.october import HOUR, build_march_olas, build_october
 from tests.support import fast_password_hashing
 
 OCTOBER = month(2026, 10)
@@ -106,3 +106,25 @@ def test_vendors_are_measured_on_their_underpinning_contracts(vendor_org, settin
     rows = compliance(Dimension.VENDOR, Filters(month(2026, 3)))
     assert figures(rows) == {("Acme AB", Metric.UC_RESPONSE): (1, 0, 0.5, 0.5),
                              ("Acme AB", Metric.UC_RESOLUTION): (1, 0, 9.0, 9.0)}
+
+
+def test_groups_and_tiers_are_also_measured_on_their_olas(sla_org, factory, settings):
+    _quick, slow = build_march_olas(sla_org, factory, settings)
+    level2 = sla_org.org.level2
+
+    march = Filters(month(2026, 3))
+    ola = {Metric.OLA_TAKE: (2, 1, 40 / 60, 2.0), Metric.OLA_HANDLE: (1, 0, 140 / 60, 140 / 60)}
+    by_group = compliance(Dimension.GROUP, march)
+    assert {k: v for k, v in figures(by_group).items() if k[1] in ola} == {
+        (level2.name_en, m): v for m, v in ola.items()}
+    by_tier = figures(compliance(Dimension.TIER, march))
+    assert {k: v for k, v in by_tier.items() if k[1] in ola} == {("2", m): v for m, v in ola.items()}
+    # A group's rows: the customer's promises first, then its own.
+    assert [r.metric for r in by_group if r.label == level2.name_en] == [
+        Metric.FIRST_RESPONSE, Metric.OLA_TAKE, Metric.OLA_HANDLE]
+    # A service is measured on the customer's promises alone.
+    assert {r.metric for r in compliance(Dimension.SERVICE, march)} <= {
+        Metric.FIRST_RESPONSE, Metric.RESOLUTION}
+    late = tickets_behind(Dimension.GROUP, march, key=level2.id, metric=Metric.OLA_TAKE,
+                          outcome="breached")
+    assert [t.reference for t in late] == [slow.reference]
