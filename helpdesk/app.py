@@ -208,7 +208,8 @@ def _register_error_pages(app: Flask) -> None:
             kept = None if request.method != "POST" or request.files else [
                 (name, value) for name, value in request.form.items(multi=True)
                 if name != "csrf_token"]
-            return render_template("busy.html", kept=kept), 503, {"Retry-After": "1"}
+            return render_template("busy.html", kept=kept, again=request.full_path.rstrip("?")
+                                   ), 503, {"Retry-After": "1"}
         return render_template(
             "error.html", status=409, title=gettext("Saved by someone else"),
             text=gettext("Someone else saved this ticket at the same moment. Go back, reload "

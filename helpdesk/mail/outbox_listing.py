@@ -54,8 +54,8 @@ class Row:
 def state_of(message: OutboxMessage, now: datetime) -> str:
     if message.sent_at is not None:
         return "sent"
-    if message.claimed_at is not None and message.next_attempt_at is not None \
-            and message.next_attempt_at > now:
+    claim_ends = message.next_attempt_at if message.claimed_at is not None else None
+    if claim_ends is not None and claim_ends > now:
         return "sending"
     # A claim that ran out with no outcome recorded leaves the message as it was before.
     if not message.attempts:
