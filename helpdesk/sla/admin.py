@@ -14,15 +14,17 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 
-from helpdesk.core.errors import InvalidInput
+from helpdesk.catalogue.models import Service
+from helpdesk.core.errors import DomainError, InvalidInput
 from helpdesk.core.i18n import N_
 from helpdesk.extensions import db
 from helpdesk.org.schemas import WEEKDAYS
 from helpdesk.sla import clocks
 from helpdesk.sla.models import Calendar, ClockStatus, OlaPolicy, SlaClock, SlaPolicy
 from helpdesk.tiers.models import SupportGroup
+from helpdesk.vendors.models import VendorContract
 
 
 def calendar_row_values(item: dict[str, Any]) -> dict[str, Any]:
@@ -126,9 +128,42 @@ def delete_ola(group: SupportGroup) -> bool:
     return True
 
 
+def delete_calendar(calendar: Calendar) -> None:
+    """Delete a calendar nothing counts by (one made by mistake, say); DomainError says how
+    many policies, OLAs, vendor contracts and clocks still do. A clock keeps the calendar
+    it counted by for good: its explanation is worked out from it."""
+    uses = {name: _count(select(model.id).where(model.calendar_id == calendar.id))
+            for name, model in (("policies", SlaPolicy), ("olas", OlaPolicy),
+                                ("contracts", VendorContract), ("clocks", SlaClock))}
+    if any(uses.values()):
+        raise DomainError(CALENDAR_IN_USE, name=calendar.name, **uses)
+    db.session.delete(calendar)
+    db.session.flush()
+
+
+def delete_sla_policy(policy: SlaPolicy) -> None:
+    """Delete an SLA policy no service and no clock has; DomainError says how many do."""
+    uses = {"services": _count(select(Service.id).where(Service.sla_policy_id == policy.id)),
+            "clocks": _count(select(SlaClock.id).where(SlaClock.sla_policy_id == policy.id))}
+    if any(uses.values()):
+        raise DomainError(POLICY_IN_USE, name=policy.name, **uses)
+    db.session.delete(policy)
+    db.session.flush()
+
+
+def _count(query: Select[Any]) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
 # What the admin screens call --------------------------------------------------------------
 
 CODE_TAKEN = N_("This code is used already; choose another.")
+CALENDAR_IN_USE = N_("The calendar %(name)s is still in use (SLA policies: %(policies)s, OLAs: "
+                     "%(olas)s, vendor contracts: %(contracts)s, clocks: %(clocks)s), so it is "
+                     "kept. A calendar can be deleted only while nothing counts by it.")
+POLICY_IN_USE = N_("The SLA policy %(name)s is still in use (services: %(services)s, clocks: "
+                   "%(clocks)s), so it is kept. A policy can be deleted only while no service "
+                   "and no clock has it.")
 NO_CALENDAR = N_("Choose a calendar.")
 NOT_A_CALENDAR = N_("These hours and days do not make a calendar; check the opening hours.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -9,7 +10,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from helpdesk.core.errors import InvalidInput
+from helpdesk.core.errors import DomainError, InvalidInput
 from helpdesk.core.i18n import N_
 from helpdesk.core.labels import EFFECT_LABELS, STATUS_LABELS
 from helpdesk.extensions import db
@@ -150,6 +151,33 @@ def policy(code: str | None) -> Page:
         db.session.rollback()
         return page(edge.posted(), exc.errors, 422)
     return _saved(gettext("The SLA policy %(name)s is saved.", name=data["name"]), moved)
+
+
+@bp.route("/calendars/<code>/delete", methods=["POST"])
+def delete_calendar(code: str) -> Response:
+    calendar = _by_code(Calendar, code)
+    return _deleted(lambda: admin.delete_calendar(calendar), url_for(".calendar", code=code),
+                    gettext("The calendar %(name)s is deleted.", name=calendar.name))
+
+
+@bp.route("/policies/<code>/delete", methods=["POST"])
+def delete_policy(code: str) -> Response:
+    policy = _by_code(SlaPolicy, code)
+    return _deleted(lambda: admin.delete_sla_policy(policy), url_for(".policy", code=code),
+                    gettext("The SLA policy %(name)s is deleted.", name=policy.name))
+
+
+def _deleted(delete: Callable[[], None], refused_to: str, done: str) -> Response:
+    """Delete, commit and go back to the overview; refused, back to the form, saying why."""
+    try:
+        delete()
+        edge.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(edge.error_text(exc), "error")
+        return redirect(refused_to)
+    flash(done, "success")
+    return redirect(url_for(".index"))
 
 
 @bp.route("/groups/<code>/ola", methods=["GET", "POST"])

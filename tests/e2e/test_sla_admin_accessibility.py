@@ -26,7 +26,7 @@ def refused_calendar(page: Page) -> None:
     page.goto("/admin/sla/calendars/kontorstid/edit")
     page.locator("#hours_mon").fill("8-17")
     page.locator("#extra_closed_days").fill("23/12 Julstängt")
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form button.primary").click()
     expect(page.locator(".error-summary")).to_be_visible()
 
 
@@ -35,7 +35,7 @@ def refused_policy(page: Page) -> None:
     page.locator("#code").fill("ny")
     page.locator("#name").fill("Ny")
     page.locator("#calendar").select_option("kontorstid")  # but no targets
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form button.primary").click()
     expect(page.locator(".error-summary")).to_be_visible()
 
 

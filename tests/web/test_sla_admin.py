@@ -241,6 +241,59 @@ def test_removing_an_ola_keeps_its_clocks_but_no_longer_acts_on_them(admin, org,
     assert "Give an OLA" in get(admin, "/admin/sla").text
 
 
+def delete_button(page: Page, label: str) -> str:
+    """The address of the page's delete form, found by its button's text."""
+    [form] = [f for f in page.doc.one("main").find_all("form")
+              if any(b.text == label for b in f.find_all("button"))]
+    return form.attrs["action"]
+
+
+def test_a_calendar_and_a_policy_nothing_uses_are_deleted_from_their_pages(admin):
+    create_calendar(admin)
+    create_policy(admin)  # on the calendar "kontor"
+    create_calendar(admin, code="fel", name="Felskriven")
+
+    page = get(admin, "/admin/sla/policies/standard/edit")
+    done = post(admin, delete_button(page, "Delete the SLA policy"), follow=True)
+    assert done.flashes == ["The SLA policy Standard is deleted."]
+    assert first(SlaPolicy, code="standard") is None
+    page = get(admin, "/admin/sla/calendars/fel/edit")
+    done = post(admin, delete_button(page, "Delete the calendar"), follow=True)
+    assert done.flashes == ["The calendar Felskriven is deleted."]
+    assert first(Calendar, code="fel") is None and "(fel, Europe/Stockholm)" not in done.text
+    assert first(Calendar, code="kontor") is not None
+
+
+def test_a_calendar_or_policy_in_use_is_kept_and_the_page_says_what_uses_it(
+        admin, org, factory):
+    create_calendar(admin)
+    create_policy(admin)
+    submit(admin, f"/admin/sla/groups/{org.local.code}/ola", {"calendar": "kontor", "take": "30"})
+    policy = first(SlaPolicy, code="standard")
+    org.service.sla_policy = policy
+    factory.ticket(org.requester, org.service, now=NOW)  # two SLA clocks and an OLA clock
+    db.session.commit()  # kept through the refusals' rollbacks
+
+    refused = post(admin, "/admin/sla/calendars/kontor/delete", follow=True)
+    assert refused.flashes == [
+        "The calendar Kontorstid 08–17 is still in use (SLA policies: 1, OLAs: 1, vendor "
+        "contracts: 0, clocks: 3), so it is kept. A calendar can be deleted only while "
+        "nothing counts by it."]
+    assert refused.doc.one("h1").text == "Calendar Kontorstid 08–17"  # back on its form
+    refused = post(admin, "/admin/sla/policies/standard/delete", follow=True)
+    assert refused.flashes == [
+        "The SLA policy Standard is still in use (services: 1, clocks: 2), so it is kept. A "
+        "policy can be deleted only while no service and no clock has it."]
+
+    # No service has it any more, but its clocks keep it: still kept.
+    org.service.sla_policy = None
+    db.session.commit()
+    refused = post(admin, "/admin/sla/policies/standard/delete", follow=True)
+    assert "(services: 0, clocks: 2)" in refused.flashes[0]
+    assert first(SlaPolicy, code="standard") is not None
+    assert first(Calendar, code="kontor") is not None
+
+
 # --- refused input ------------------------------------------------------------------------
 
 
@@ -349,7 +402,10 @@ def test_everyone_but_administrators_finds_nothing_there(client, org, who):
     for url in PAGES[1:]:
         assert client.post(url, data=OFFICE | STANDARD).status_code == 404, url
     assert client.post("/admin/sla/groups/local/ola/delete").status_code == 404
+    assert client.post("/admin/sla/calendars/kontor/delete").status_code == 404
+    assert client.post("/admin/sla/policies/standard/delete").status_code == 404
     assert first(Calendar, code="kontor").name == OFFICE["name"]
+    assert first(SlaPolicy, code="standard") is not None
     assert "Administration" not in get(client, "/portal").html
 
 
