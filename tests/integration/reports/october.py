@@ -1,4 +1,5 @@
-"""A small October 2026 (Europe/Stockholm) whose report figures are worked out by hand.
+"""A small October 2026 (Europe/Stockholm) whose report figures are worked out by hand,
+and (``build_march_olas``, at the end) two tickets at level 2 in March for the OLA figures.
 
 The calendar is Mon–Fri 08–17 local; P3 targets are 4 h (first response) and 24 h
 (resolution). Summer time ends on Sunday 25 October. Business hours per ticket:
